@@ -1,0 +1,34 @@
+"""The grader's instrumentation, loaded by Python at start-up from the grader's private
+PYTHONPATH directory. Each feature is off unless the grader turns it on for one check:
+
+GRADER_SHORT_SEND=1   socket.send accepts at most half of what it is given, as a loaded
+                      network can; sendall is unaffected (check `large`).
+GRADER_PREEMPT=SEED   forced, seeded thread switches between bytecodes (checks `race-free`).
+GRADER_THREAD_LOG=F   every thread started is recorded in file F (check `uses-threads`).
+"""
+import os as _os
+
+
+def _grader_short_send():
+    import _socket
+    import socket
+
+    def send(self, data, flags=0):
+        view = memoryview(data)
+        if len(view) > 1:
+            view = view[: len(view) // 2]
+        return _socket.socket.send(self, view, flags)
+
+    socket.socket.send = send
+
+
+if _os.environ.pop("GRADER_SHORT_SEND", None):
+    _grader_short_send()
+
+_seed = _os.environ.pop("GRADER_PREEMPT", None)
+_log = _os.environ.pop("GRADER_THREAD_LOG", None)
+if _seed is not None or _log:
+    import grader_preempt
+
+    grader_preempt.install(int(_seed) if _seed is not None else None, _log)
+del _os, _seed, _log

@@ -1,0 +1,204 @@
+//! What a check is and what it gets: a [`CheckDef`] names a property of SPEC section 4 and
+//! the function that judges it; the function gets a [`CheckCtx`] (the program to judge,
+//! the run's seed and budget) and returns an [`Outcome`]. A failing program is an outcome,
+//! never an `Err`: errors are for when the grader itself cannot judge.
+
+use crate::instrument::Instrument;
+use crate::process::{Launch, Program};
+use crate::tasks::Kind;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// One check of a task.
+pub struct CheckDef {
+    /// Stable id (SPEC section 4).
+    pub id: &'static str,
+    /// What passing means, in one line.
+    pub summary: &'static str,
+    /// Judges the property.
+    pub run: fn(&CheckCtx) -> Outcome,
+}
+
+/// Verdict of a check (SPEC section 4, "Check statuses").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The program has the property.
+    Pass,
+    /// The program breaks the contract.
+    Fail,
+    /// The grader or the machine could not judge.
+    Error,
+    /// Not applicable here.
+    Skip,
+}
+
+/// What a check found.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The verdict.
+    pub status: Status,
+    /// What happened, for the student; empty when passing says it all.
+    pub message: String,
+    /// The smallest failing input, escaped, when the check generated inputs.
+    pub counterexample: Option<String>,
+}
+
+impl Outcome {
+    fn new(status: Status, message: impl Into<String>) -> Outcome {
+        Outcome {
+            status,
+            message: message.into(),
+            counterexample: None,
+        }
+    }
+    /// The property holds.
+    pub fn pass(message: impl Into<String>) -> Outcome {
+        Outcome::new(Status::Pass, message)
+    }
+    /// The program breaks the property.
+    pub fn fail(message: impl Into<String>) -> Outcome {
+        Outcome::new(Status::Fail, message)
+    }
+    /// The grader could not judge.
+    pub fn error(message: impl Into<String>) -> Outcome {
+        Outcome::new(Status::Error, message)
+    }
+    /// The check does not apply here.
+    pub fn skip(message: impl Into<String>) -> Outcome {
+        Outcome::new(Status::Skip, message)
+    }
+    /// Adds the smallest failing case.
+    pub fn with_counterexample(mut self, case: impl Into<String>) -> Outcome {
+        self.counterexample = Some(case.into());
+        self
+    }
+}
+
+/// A program to judge: one task instance of a submission, ready to start.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Instance id (`tcp-upper`, `multiprint2`, ...).
+    pub id: String,
+    /// What kind of program it is.
+    pub kind: Kind,
+    /// The command as the student gave it (for reports).
+    pub shown: Vec<String>,
+    /// The command to run, interpreter resolved, placeholders left in.
+    pub argv: Vec<String>,
+    /// Private working directory (a copy of the submission).
+    pub workdir: PathBuf,
+    /// It runs on a Python interpreter, so the grader's instrumentation applies.
+    pub python: bool,
+}
+
+/// Settings shared by every check of a run.
+#[derive(Clone, Debug)]
+pub struct RunSettings {
+    /// The run's seed (printed, reproducible).
+    pub seed: u64,
+    /// Generated cases per property check.
+    pub cases: u32,
+    /// Where the grader's `sitecustomize.py` lives.
+    pub instrument: Instrument,
+    /// The grader executable, for the `{grader}` placeholder of manifests.
+    pub grader_exe: String,
+}
+
+/// Extra settings for one start of the program.
+#[derive(Clone, Debug, Default)]
+pub struct LaunchOpts {
+    /// `PORT` (and `{port}`); `None` leaves it unset (clients get it from their peer).
+    pub port: Option<u16>,
+    /// Further environment variables (`POOLSIZE`, `THREADS`, ...).
+    pub env: Vec<(String, String)>,
+    /// Give the program a stdin pipe.
+    pub stdin: bool,
+    /// Instrumentation features to turn on (Python programs only).
+    pub features: Vec<(String, String)>,
+}
+
+/// What a check function gets.
+pub struct CheckCtx<'a> {
+    /// The program under test.
+    pub target: &'a Target,
+    /// The check's id.
+    pub check: &'static str,
+    /// Run-wide settings.
+    pub run: &'a RunSettings,
+}
+
+/// The address programs bind and connect to (outside a network namespace).
+pub const HOST: &str = "127.0.0.1";
+
+impl CheckCtx<'_> {
+    /// The seed of this check's generator: the run seed mixed with the check's name.
+    pub fn rng_seed(&self) -> [u8; 32] {
+        crate::seed::derive(self.run.seed, self.target.kind.id(), self.check)
+    }
+
+    /// The command line that reproduces this check.
+    pub fn reproduce(&self, submission: &str) -> String {
+        format!(
+            "grader check {} --task {} --check {} --seed {}",
+            crate::report::shell_word(submission),
+            self.target.id,
+            self.check,
+            self.run.seed
+        )
+    }
+
+    /// The full start description of the program with `opts` applied.
+    pub fn launch_spec(&self, opts: &LaunchOpts) -> Launch {
+        let port = opts.port.map(|p| p.to_string()).unwrap_or_default();
+        let argv = self
+            .target
+            .argv
+            .iter()
+            .map(|a| {
+                a.replace("{port}", &port)
+                    .replace("{host}", HOST)
+                    .replace("{grader}", &self.run.grader_exe)
+            })
+            .collect();
+        let mut env: Vec<(String, String)> = vec![
+            (
+                "PATH".into(),
+                std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()),
+            ),
+            ("HOME".into(), self.target.workdir.display().to_string()),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("HOST".into(), HOST.into()),
+        ];
+        if let Some(p) = opts.port {
+            env.push(("PORT".into(), p.to_string()));
+        }
+        if self.target.python {
+            env.push(("PYTHONUNBUFFERED".into(), "1".into()));
+            env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
+            env.push((
+                "PYTHONPATH".into(),
+                self.run.instrument.dir().display().to_string(),
+            ));
+            env.extend(opts.features.iter().cloned());
+        }
+        env.extend(opts.env.iter().cloned());
+        Launch {
+            argv,
+            cwd: self.target.workdir.clone(),
+            env,
+            stdin: opts.stdin,
+        }
+    }
+
+    /// Starts the program.
+    pub fn launch(&self, opts: &LaunchOpts) -> std::io::Result<Program> {
+        Program::spawn(&self.launch_spec(opts))
+    }
+}
+
+/// For checks this version of the grader cannot judge yet: says so as an `error`, never
+/// as a verdict on the program.
+pub fn not_implemented(_ctx: &CheckCtx) -> Outcome {
+    Outcome::error("this check is not implemented in this version of grader")
+}

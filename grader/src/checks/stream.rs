@@ -1,0 +1,238 @@
+//! The stream checks of every TCP server (SPEC section 4): a short message, random
+//! fragments, binary data, a large stream with short writes injected, and the end of a
+//! connection after the client half-closes. Each runs against a [`Server`] started with
+//! the task's own environment (`opts`), so the five concurrent-server tasks reuse them.
+
+use crate::check::{CheckCtx, LaunchOpts, Outcome};
+use crate::escape;
+use crate::gen::{self, joined, show_fragments, upper};
+use crate::instrument;
+use crate::probe::tcp::{self, Fragment, Reading};
+use crate::procfs::Proto;
+use crate::prop;
+use crate::session::{CaseError, Server};
+use proptest::prelude::*;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Deadline for connecting (allows for a full `listen(1)` backlog: SYN retried after 1 s).
+pub const CONNECT: Duration = Duration::from_secs(5);
+/// Deadline for an answer that should come at once ("it never happened" is generous).
+pub const ANSWER: Duration = Duration::from_secs(5);
+/// Deadline for a large stream.
+const LARGE: Duration = Duration::from_secs(30);
+/// How long a server has to close after answering everything (SPEC `eof`).
+pub const CLOSE: Duration = Duration::from_secs(2);
+
+/// One-line meanings, for reports.
+pub const ECHO: &str = "a short ASCII message comes back upper-cased";
+pub const FRAGMENTED: &str = "a stream written in random fragments comes back whole and in order";
+pub const BINARY: &str = "arbitrary bytes (invalid UTF-8 too) come back as bytes.upper()";
+pub const LARGE_SUMMARY: &str =
+    "1 MiB and more comes back whole, even when send() accepts only part";
+pub const EOF: &str =
+    "after the client half-closes, every answer arrives, then the connection closes";
+
+/// Sends `fragments` on a new connection and compares the answer with their upper-case.
+/// With `close`, the client half-closes after writing and the server must close within
+/// [`CLOSE`] once everything is answered.
+pub fn roundtrip(
+    addr: SocketAddr,
+    fragments: &[Fragment],
+    reading: &Reading,
+) -> Result<(), CaseError> {
+    let stream = tcp::connect(addr, CONNECT)
+        .map_err(|e| CaseError::silent(format!("could not connect: {e}")))?;
+    let ex = tcp::exchange(&stream, fragments, reading.until_eof, reading);
+    let expected = upper(&joined(fragments));
+    let answered = !ex.received.is_empty();
+    if ex.received != expected {
+        let what = if ex.received.len() < expected.len() && expected.starts_with(&ex.received) {
+            format!(
+                "got only the first {} of {} bytes",
+                ex.received.len(),
+                expected.len()
+            )
+        } else {
+            escape::first_difference(&expected, &ex.received).unwrap_or_default()
+        };
+        let ending = ex.ending();
+        let ending = if ending.is_empty() {
+            String::new()
+        } else {
+            format!(", {ending}")
+        };
+        return Err(CaseError {
+            message: format!("the answer was wrong: {what}{ending}"),
+            answered,
+        });
+    }
+    if reading.until_eof && !ex.eof {
+        let why = ex.read_error.clone().unwrap_or_else(|| {
+            format!(
+                "it was still open {} s after the last answer byte",
+                reading.eof_timeout.as_secs()
+            )
+        });
+        return Err(CaseError::answered(format!(
+            "every answer arrived, but after the client half-closed (shutdown(SHUT_WR)) the server did not close the connection: {why}. When recv() returns b\"\", close the connection (a fork server's parent must also close its copy)"
+        )));
+    }
+    Ok(())
+}
+
+/// Runs a property over fragment lists against one server.
+fn fragment_property<S>(
+    ctx: &CheckCtx,
+    opts: LaunchOpts,
+    cases: u32,
+    strategy: S,
+    reading: fn(usize) -> Reading,
+) -> Outcome
+where
+    S: Strategy<Value = Vec<Fragment>>,
+{
+    let server = match Server::start(ctx, Proto::Tcp, opts) {
+        Ok(s) => std::cell::RefCell::new(s),
+        Err(o) => return o,
+    };
+    prop::check(
+        ctx,
+        cases,
+        strategy,
+        |f| format!("sent {}", show_fragments(f)),
+        |fragments| {
+            let reading = reading(joined(fragments).len());
+            server
+                .borrow_mut()
+                .run_case(|addr| roundtrip(addr, fragments, &reading))
+        },
+    )
+}
+
+/// `echo`: one short message.
+pub fn echo(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
+    let mut server = match Server::start(ctx, Proto::Tcp, opts) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let message = b"hello, grader! 42\n".to_vec();
+    let fragments = [Fragment {
+        pause: Duration::ZERO,
+        data: message.clone(),
+    }];
+    match server
+        .run_case(|addr| roundtrip(addr, &fragments, &Reading::exact(message.len(), ANSWER)))
+    {
+        Ok(()) => Outcome::pass(""),
+        Err(e) => Outcome::fail(format!("sent {}: {e}", escape::bytes(&message))),
+    }
+}
+
+/// `fragmented`: random text in random fragments with small pauses.
+pub fn fragmented(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
+    fragment_property(ctx, opts, ctx.run.cases, gen::text_fragments(), |n| {
+        Reading::exact(n, ANSWER)
+    })
+}
+
+/// `binary`: arbitrary bytes, invalid UTF-8 split across fragments.
+pub fn binary(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
+    fragment_property(ctx, opts, ctx.run.cases, gen::binary_fragments(), |n| {
+        Reading::exact(n, ANSWER)
+    })
+}
+
+/// A large stream: `len` bytes of text from a cheap generator seeded with `seed`, written
+/// in `chunk`-byte writes. Drawn as three numbers so it shrinks without copying megabytes.
+#[derive(Clone, Debug)]
+struct Large {
+    len: usize,
+    chunk: usize,
+    seed: u64,
+}
+
+impl Large {
+    fn bytes(&self) -> Vec<u8> {
+        let mut x = self.seed | 1;
+        (0..self.len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b" abcdefghijklmnopqrstuvwxyzABC0123456789\n"[(x % 41) as usize]
+            })
+            .collect()
+    }
+}
+
+/// `large`: 1 MiB and more, read concurrently and slowly at times, with short writes
+/// injected into the program's `socket.send` (Python programs).
+pub fn large(ctx: &CheckCtx, mut opts: LaunchOpts) -> Outcome {
+    opts.features.push(instrument::short_send());
+    let server = match Server::start(ctx, Proto::Tcp, opts) {
+        Ok(s) => std::cell::RefCell::new(s),
+        Err(o) => return o,
+    };
+    let strategy = (
+        1usize << 20..=(1 << 20) + (1 << 18),
+        1usize..=65536,
+        any::<u64>(),
+    )
+        .prop_map(|(len, chunk, seed)| Large { len, chunk, seed });
+    let injected = if ctx.target.python {
+        " (send() was made to accept at most half of each buffer, as a loaded network can: use sendall(), or loop on send()'s return value)"
+    } else {
+        ""
+    };
+    let outcome = prop::check(
+        ctx,
+        ctx.run.cases.clamp(1, 2),
+        strategy,
+        |l| format!("{} bytes of text written in {}-byte writes", l.len, l.chunk),
+        |l| {
+            let data = l.bytes();
+            let fragments = tcp::chunks(&data, l.chunk);
+            let reading = Reading {
+                slow: true,
+                ..Reading::exact(data.len(), LARGE)
+            };
+            server
+                .borrow_mut()
+                .run_case(|addr| roundtrip(addr, &fragments, &reading))
+        },
+    );
+    if outcome.status == crate::check::Status::Fail {
+        return Outcome {
+            message: format!("{}{injected}", outcome.message),
+            ..outcome
+        };
+    }
+    outcome
+}
+
+/// `eof`: text, and sometimes a large stream just before the half-close, read slowly; the
+/// server must answer everything, then close within [`CLOSE`].
+pub fn eof(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
+    let strategy =
+        (gen::text_fragments(), proptest::bool::weighted(0.3)).prop_map(|(mut fragments, big)| {
+            if big {
+                let data = Large {
+                    len: 256 * 1024,
+                    chunk: 16384,
+                    seed: 7,
+                }
+                .bytes();
+                fragments.extend(tcp::chunks(&data, 16384));
+            }
+            fragments
+        });
+    fragment_property(ctx, opts, ctx.run.cases.clamp(1, 8), strategy, |n| {
+        Reading {
+            until_eof: true,
+            slow: true,
+            eof_timeout: CLOSE,
+            ..Reading::exact(n, LARGE)
+        }
+    })
+}

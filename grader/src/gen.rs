@@ -1,0 +1,145 @@
+//! Generators of test inputs (proptest strategies), each a named function with the shapes
+//! it draws. Text is printable ASCII with spaces, tabs and newlines anywhere, also making
+//! up whole fragments; short and edge values (one byte, exactly 1024 bytes, all
+//! whitespace) are drawn often (SPEC section 4). Everything shrinks towards fewer, shorter
+//! and simpler pieces, so a failure is reported on the smallest case found.
+
+use crate::probe::tcp::Fragment;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use std::time::Duration;
+
+/// One byte of text: mostly letters and digits, often space, tab and newline.
+pub fn text_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        6 => prop::sample::select(b"abcdefghijklmnopqrstuvwxyz".to_vec()),
+        3 => 0x20u8..=0x7e,
+        1 => prop::sample::select(vec![b' ', b'\t', b'\n']),
+    ]
+}
+
+/// Whitespace only.
+fn blank_byte() -> impl Strategy<Value = u8> {
+    prop::sample::select(vec![b' ', b'\t', b'\n'])
+}
+
+/// A message of text: usually short, sometimes a single byte, all whitespace, or exactly
+/// `edge` bytes long (the lecture's `recv(1024)` buffer).
+pub fn text(max: usize, edge: usize) -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        6 => vec(text_byte(), 1..=max),
+        1 => vec(text_byte(), 1..=1),
+        1 => vec(blank_byte(), 1..=8),
+        1 => vec(text_byte(), edge..=edge),
+    ]
+}
+
+/// One byte of binary data: anything, with invalid UTF-8 (lone continuation bytes, cut
+/// multi-byte sequences, 0xff) and NUL drawn often.
+pub fn binary_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        3 => any::<u8>(),
+        2 => 0x80u8..=0xbf,
+        1 => prop::sample::select(vec![0x00, 0xc3, 0xe2, 0xf0, 0xff, b'a', b'z']),
+    ]
+}
+
+/// A pause between fragments: 0.1-5 ms, long enough that the peer's `recv` sees the
+/// fragments apart, short enough that many cases run in a second.
+pub fn pause() -> impl Strategy<Value = Duration> {
+    (100u64..=5000).prop_map(Duration::from_micros)
+}
+
+/// A stream written as 1-`max_fragments` fragments of bytes drawn from `byte`.
+pub fn fragments<B: Strategy<Value = u8>>(
+    byte: B,
+    max_fragments: usize,
+    max_len: usize,
+) -> impl Strategy<Value = Vec<Fragment>> {
+    vec((pause(), vec(byte, 1..=max_len)), 1..=max_fragments).prop_map(|parts| {
+        parts
+            .into_iter()
+            .map(|(pause, data)| Fragment { pause, data })
+            .collect()
+    })
+}
+
+/// Fragments of text, whole fragments of whitespace included.
+pub fn text_fragments() -> impl Strategy<Value = Vec<Fragment>> {
+    let piece = prop_oneof![
+        5 => vec(text_byte(), 1..=40),
+        1 => vec(blank_byte(), 1..=4),
+        1 => vec(text_byte(), 1..=1),
+    ];
+    vec((pause(), piece), 1..=12).prop_map(|parts| {
+        parts
+            .into_iter()
+            .map(|(pause, data)| Fragment { pause, data })
+            .collect()
+    })
+}
+
+/// Binary fragments, invalid UTF-8 split across fragment edges.
+pub fn binary_fragments() -> impl Strategy<Value = Vec<Fragment>> {
+    fragments(binary_byte(), 10, 64)
+}
+
+/// The stream the fragments make up.
+pub fn joined(fragments: &[Fragment]) -> Vec<u8> {
+    fragments
+        .iter()
+        .flat_map(|f| f.data.iter().copied())
+        .collect()
+}
+
+/// The fragments as a reader sees them: `"hel" +2.1ms "lo"`.
+pub fn show_fragments(fragments: &[Fragment]) -> String {
+    let mut out = String::new();
+    for (i, f) in fragments.iter().enumerate() {
+        if i > 0 {
+            out.push_str(&format!(" +{:.1}ms ", f.pause.as_secs_f64() * 1000.0));
+        }
+        out.push_str(&crate::escape::bytes_short(&f.data, 80));
+    }
+    out
+}
+
+/// `bytes.upper()` of Python: ASCII a-z to A-Z, every other byte unchanged.
+pub fn upper(data: &[u8]) -> Vec<u8> {
+    data.to_ascii_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn text_stays_printable_ascii() {
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..200 {
+            let t = text(64, 1024).new_tree(&mut runner).unwrap().current();
+            assert!(!t.is_empty());
+            assert!(t
+                .iter()
+                .all(|&b| (0x20..=0x7e).contains(&b) || b == b'\t' || b == b'\n'));
+        }
+    }
+
+    #[test]
+    fn fragments_show_their_pauses() {
+        let f = vec![
+            Fragment {
+                pause: Duration::ZERO,
+                data: b"hel".to_vec(),
+            },
+            Fragment {
+                pause: Duration::from_micros(2100),
+                data: b"lo".to_vec(),
+            },
+        ];
+        assert_eq!(show_fragments(&f), "\"hel\" +2.1ms \"lo\"");
+        assert_eq!(joined(&f), b"hello");
+    }
+}

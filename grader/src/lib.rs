@@ -1,0 +1,28 @@
+//! `grader` judges student programs from the course "network programming with Python" by
+//! probing them from outside, as a hostile but fair client would.
+//!
+//! The pipeline: [`submission`] finds the tasks of a submission, [`runner`] runs every
+//! check of every task in parallel and emits [`event`]s, and [`report`] turns the
+//! collected results into the human, JSON and CI formats. Checks live one task per file
+//! in [`tasks`]; what they share (programs under control, socket probes, the property
+//! engine, `/proc` readers) lives once in [`process`], [`probe`], [`prop`] and [`procfs`].
+
+pub mod check;
+pub mod checks;
+pub mod cli;
+pub mod escape;
+pub mod event;
+pub mod exit;
+pub mod gen;
+pub mod instrument;
+pub mod probe;
+pub mod process;
+pub mod procfs;
+pub mod prop;
+pub mod report;
+pub mod runner;
+pub mod seed;
+pub mod session;
+pub mod sockdiag;
+pub mod submission;
+pub mod tasks;

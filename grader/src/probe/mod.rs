@@ -1,0 +1,7 @@
+//! Clients that probe servers from outside: a TCP client that writes a stream as timed
+//! fragments while reading concurrently (fast or slow), half-closes and waits for EOF
+//! ([`tcp`]), and a UDP client with per-datagram deadlines ([`udp`]). Written once,
+//! used by every server task.
+
+pub mod tcp;
+pub mod udp;

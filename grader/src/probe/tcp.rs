@@ -1,0 +1,228 @@
+//! The TCP probe. A stream is written as [`Fragment`]s with pauses between them
+//! (TCP_NODELAY, so each fragment leaves at once and the peer's `recv` sees it apart),
+//! while another thread reads what comes back, optionally slowly so that the server's send
+//! buffer fills. Every wait has a deadline; the result says what came back and how the
+//! exchange ended, so checks can explain failures.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// One write of the stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fragment {
+    /// Pause before writing it.
+    pub pause: Duration,
+    /// The bytes written.
+    pub data: Vec<u8>,
+}
+
+/// How to read the answer.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    /// Bytes the answer should have; reading stops there unless `until_eof`.
+    pub expect: usize,
+    /// After the answer, wait for the server to close the connection.
+    pub until_eof: bool,
+    /// Read in small chunks with pauses, so the server's sends block at times.
+    pub slow: bool,
+    /// Deadline for the whole exchange.
+    pub timeout: Duration,
+    /// Once the answer is complete, how long the server has to close the connection.
+    pub eof_timeout: Duration,
+}
+
+impl Reading {
+    /// Read exactly `expect` bytes within `timeout`.
+    pub fn exact(expect: usize, timeout: Duration) -> Reading {
+        Reading {
+            expect,
+            until_eof: false,
+            slow: false,
+            timeout,
+            eof_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// How an exchange went.
+#[derive(Clone, Debug, Default)]
+pub struct Exchange {
+    /// Everything that came back.
+    pub received: Vec<u8>,
+    /// The server closed the connection (read returned 0).
+    pub eof: bool,
+    /// The deadline passed before the reading was done.
+    pub timed_out: bool,
+    /// A read failed (e.g. connection reset).
+    pub read_error: Option<String>,
+    /// A write failed (e.g. broken pipe).
+    pub write_error: Option<String>,
+    /// Bytes written before writing stopped.
+    pub written: usize,
+}
+
+impl Exchange {
+    /// How the exchange ended, in words, for messages.
+    pub fn ending(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(e) = &self.write_error {
+            parts.push(format!("writing failed after {} bytes ({e})", self.written));
+        }
+        if let Some(e) = &self.read_error {
+            parts.push(format!("reading failed ({e})"));
+        } else if self.eof {
+            parts.push("then the server closed the connection".to_string());
+        } else if self.timed_out {
+            parts.push("then nothing more came before the deadline".to_string());
+        }
+        parts.join("; ")
+    }
+}
+
+/// Connects with a deadline (a server with a full `listen(1)` backlog makes the kernel
+/// retry the SYN after a second, so this allows for that) and turns Nagle off.
+pub fn connect(addr: SocketAddr, timeout: Duration) -> std::io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// Writes `fragments` (then half-closes if `half_close`) while reading as `reading` says.
+pub fn exchange(
+    stream: &TcpStream,
+    fragments: &[Fragment],
+    half_close: bool,
+    reading: &Reading,
+) -> Exchange {
+    let start = Instant::now();
+    let deadline = start + reading.timeout;
+    let _ = stream.set_write_timeout(Some(reading.timeout));
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || {
+            let mut out = stream;
+            let mut written = 0usize;
+            for f in fragments {
+                if !f.pause.is_zero() {
+                    std::thread::sleep(f.pause);
+                }
+                if let Err(e) = out.write_all(&f.data) {
+                    return (written, Some(e.to_string()));
+                }
+                written += f.data.len();
+            }
+            if half_close {
+                let _ = stream.shutdown(Shutdown::Write);
+            }
+            (written, None)
+        });
+        let mut ex = read_answer(stream, reading, deadline);
+        if !writer.is_finished() {
+            // The reading is over; unblock a writer stuck on a server that stopped reading.
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        let (written, write_error) = writer.join().unwrap_or((0, Some("writer panicked".into())));
+        ex.written = written;
+        ex.write_error = write_error;
+        ex
+    })
+}
+
+fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exchange {
+    let mut ex = Exchange::default();
+    let mut input = stream;
+    let mut buf = vec![0u8; if reading.slow { 4096 } else { 64 * 1024 }];
+    let mut since_pause = 0usize;
+    let mut eof_deadline: Option<Instant> = None;
+    loop {
+        let complete = ex.received.len() >= reading.expect;
+        if complete && !reading.until_eof {
+            return ex;
+        }
+        if complete && eof_deadline.is_none() {
+            eof_deadline = Some(Instant::now() + reading.eof_timeout);
+        }
+        let limit = eof_deadline.unwrap_or(deadline);
+        let now = Instant::now();
+        if now >= limit {
+            ex.timed_out = true;
+            return ex;
+        }
+        let _ = stream.set_read_timeout(Some((limit - now).min(Duration::from_millis(250))));
+        match input.read(&mut buf) {
+            Ok(0) => {
+                ex.eof = true;
+                return ex;
+            }
+            Ok(n) => {
+                ex.received.extend_from_slice(&buf[..n]);
+                since_pause += n;
+                if reading.slow && since_pause >= 128 * 1024 {
+                    since_pause = 0;
+                    std::thread::sleep(Duration::from_millis(15));
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) => {}
+            Err(e) => {
+                ex.read_error = Some(e.to_string());
+                return ex;
+            }
+        }
+    }
+}
+
+/// The fragments of `data` cut every `size` bytes, without pauses.
+pub fn chunks(data: &[u8], size: usize) -> Vec<Fragment> {
+    data.chunks(size.max(1))
+        .map(|c| Fragment {
+            pause: Duration::ZERO,
+            data: c.to_vec(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn exchanges_with_an_upper_case_echo() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            loop {
+                let n = s.read(&mut buf).unwrap();
+                if n == 0 {
+                    return;
+                }
+                s.write_all(&buf[..n].to_ascii_uppercase()).unwrap();
+            }
+        });
+        let stream = connect(addr, Duration::from_secs(5)).unwrap();
+        let frags = vec![
+            Fragment {
+                pause: Duration::ZERO,
+                data: b"hel".to_vec(),
+            },
+            Fragment {
+                pause: Duration::from_millis(2),
+                data: b"lo".to_vec(),
+            },
+        ];
+        let reading = Reading {
+            until_eof: true,
+            ..Reading::exact(5, Duration::from_secs(10))
+        };
+        let ex = exchange(&stream, &frags, true, &reading);
+        assert_eq!(ex.received, b"HELLO");
+        assert!(ex.eof && !ex.timed_out, "{ex:?}");
+        server.join().unwrap();
+    }
+}

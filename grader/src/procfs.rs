@@ -1,0 +1,235 @@
+//! Reading Linux's `/proc`: which sockets a network namespace has listening, which a
+//! process owns, and a process's children, threads, descriptors and CPU time. Every
+//! function answers `Err` where `/proc` is missing, and callers turn that into `skip`.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+
+/// Transport of a socket table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proto {
+    /// `/proc/PID/net/tcp` and `tcp6`.
+    Tcp,
+    /// `/proc/PID/net/udp` and `udp6`.
+    Udp,
+}
+
+/// A socket bound to a local port, as the kernel lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bound {
+    /// Local port.
+    pub port: u16,
+    /// The socket's inode, to match against a process's descriptors.
+    pub inode: u64,
+}
+
+/// True when this system has a Linux `/proc`.
+pub fn available() -> bool {
+    fs::metadata("/proc/self/net/tcp").is_ok()
+}
+
+/// Sockets listening (TCP) or bound and unconnected (UDP), in the network namespace of
+/// `pid`: asked of the kernel through netlink when that is the grader's own namespace
+/// (cheap, filtered), read from `/proc/PID/net` otherwise.
+pub fn bound_sockets(pid: u32, proto: Proto) -> io::Result<Vec<Bound>> {
+    if same_netns(pid) {
+        if let Ok(found) = crate::sockdiag::bound_sockets(proto) {
+            return Ok(found);
+        }
+    }
+    bound_sockets_from_table(pid, proto)
+}
+
+/// True when `pid` shares the grader's network namespace.
+fn same_netns(pid: u32) -> bool {
+    let ours = fs::read_link("/proc/self/ns/net");
+    let theirs = fs::read_link(format!("/proc/{pid}/ns/net"));
+    matches!((ours, theirs), (Ok(a), Ok(b)) if a == b)
+}
+
+/// [`bound_sockets`] from the text tables of `/proc/PID/net`.
+fn bound_sockets_from_table(pid: u32, proto: Proto) -> io::Result<Vec<Bound>> {
+    let (files, state) = match proto {
+        Proto::Tcp => (["tcp", "tcp6"], "0A"),
+        Proto::Udp => (["udp", "udp6"], "07"),
+    };
+    let mut found = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let table = match fs::read_to_string(format!("/proc/{pid}/net/{file}")) {
+            Ok(t) => t,
+            Err(e) if i == 0 => return Err(e),
+            Err(_) => continue,
+        };
+        found.extend(parse_table(&table, state));
+    }
+    Ok(found)
+}
+
+/// Parses a `/proc/net/{tcp,udp}{,6}` table, keeping rows in `state`.
+fn parse_table(table: &str, state: &str) -> Vec<Bound> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() < 10 || cols[3] != state {
+                return None;
+            }
+            let port = u16::from_str_radix(cols[1].rsplit(':').next()?, 16).ok()?;
+            let inode = cols[9].parse().ok()?;
+            Some(Bound { port, inode })
+        })
+        .collect()
+}
+
+/// Inodes of the sockets `pid` has open.
+pub fn socket_inodes(pid: u32) -> io::Result<HashSet<u64>> {
+    let mut inodes = HashSet::new();
+    for entry in fs::read_dir(format!("/proc/{pid}/fd"))? {
+        let Ok(target) = fs::read_link(entry?.path()) else {
+            continue;
+        };
+        let target = target.to_string_lossy();
+        if let Some(n) = target
+            .strip_prefix("socket:[")
+            .and_then(|t| t.strip_suffix(']'))
+        {
+            if let Ok(inode) = n.parse() {
+                inodes.insert(inode);
+            }
+        }
+    }
+    Ok(inodes)
+}
+
+/// Ports `pid` itself (or a process sharing its descriptors) has bound for `proto`.
+pub fn ports_of(pid: u32, proto: Proto) -> io::Result<Vec<u16>> {
+    let mine = socket_inodes(pid)?;
+    if mine.is_empty() {
+        // No socket yet: skip reading the table, which lists every TIME_WAIT socket too.
+        return Ok(Vec::new());
+    }
+    let mut ports: Vec<u16> = bound_sockets(pid, proto)?
+        .into_iter()
+        .filter(|b| mine.contains(&b.inode))
+        .map(|b| b.port)
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    Ok(ports)
+}
+
+/// The fields of `/proc/PID/stat` after the command name: state first.
+fn stat_fields(pid: u32) -> io::Result<Vec<String>> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after = stat.rfind(')').map(|i| &stat[i + 2..]).unwrap_or("");
+    Ok(after.split_whitespace().map(str::to_string).collect())
+}
+
+/// One process as `/proc` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcInfo {
+    /// Process id.
+    pub pid: u32,
+    /// Parent process id.
+    pub ppid: u32,
+    /// State letter: `R`, `S`, `Z` (zombie), ...
+    pub state: char,
+    /// Process group id.
+    pub pgid: u32,
+}
+
+/// Reads the state, parent and group of `pid`.
+pub fn info(pid: u32) -> io::Result<ProcInfo> {
+    let f = stat_fields(pid)?;
+    let num = |i: usize| f.get(i).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Ok(ProcInfo {
+        pid,
+        state: f.first().and_then(|s| s.chars().next()).unwrap_or('?'),
+        ppid: num(1),
+        pgid: num(2),
+    })
+}
+
+/// Every process on the system (those that vanish while scanning are skipped).
+pub fn all() -> io::Result<Vec<ProcInfo>> {
+    Ok(fs::read_dir("/proc")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| info(pid).ok())
+        .collect())
+}
+
+/// Direct children of `pid`, zombies included.
+pub fn children(pid: u32) -> io::Result<Vec<ProcInfo>> {
+    Ok(all()?.into_iter().filter(|p| p.ppid == pid).collect())
+}
+
+/// Processes in process group `pgid`.
+pub fn group_members(pgid: u32) -> io::Result<Vec<ProcInfo>> {
+    Ok(all()?.into_iter().filter(|p| p.pgid == pgid).collect())
+}
+
+/// Number of threads of `pid` (the `Threads:` line of its status).
+pub fn threads(pid: u32) -> io::Result<usize> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no Threads: line"))
+}
+
+/// Number of open descriptors of `pid`.
+pub fn fd_count(pid: u32) -> io::Result<usize> {
+    Ok(fs::read_dir(format!("/proc/{pid}/fd"))?.count())
+}
+
+/// CPU time of `pid` in clock ticks (user + system), all its threads together.
+pub fn cpu_ticks(pid: u32) -> io::Result<u64> {
+    let f = stat_fields(pid)?;
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    // After the command name: state(0) ppid(1) ... utime(11) stime(12).
+    Ok(num(11) + num(12))
+}
+
+/// Clock ticks per second, for [`cpu_ticks`].
+pub fn ticks_per_second() -> u64 {
+    // SAFETY: sysconf has no memory effects.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as u64
+    } else {
+        100
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_listening_row() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:115C 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0\n   1: 0100007F:115D 0100007F:9999 01 00000000:00000000 00:00000000 00000000     0        0 12346 1\n";
+        assert_eq!(
+            parse_table(table, "0A"),
+            vec![Bound {
+                port: 4444,
+                inode: 12345
+            }]
+        );
+    }
+
+    #[test]
+    fn sees_our_own_listener() {
+        if !available() {
+            return;
+        }
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        assert!(ports_of(std::process::id(), Proto::Tcp)
+            .unwrap()
+            .contains(&port));
+        assert!(threads(std::process::id()).unwrap() >= 1);
+    }
+}

@@ -1,0 +1,42 @@
+//! The property engine: proptest's `TestRunner` driven at run time against a live
+//! program. It is seeded from the run seed (so `--seed` reproduces a failure), runs
+//! `--cases` cases, and on failure shrinks against the live program within a time cap,
+//! reporting the smallest failing case it found. Deadlines are the checks' own (proptest's
+//! fork and timeout need a test harness, which a binary does not have).
+
+use crate::check::{CheckCtx, Outcome};
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+
+/// Longest time spent shrinking one failure.
+const SHRINK_MS: u32 = 8_000;
+
+/// Runs `test` on `cases` values drawn from `strategy`. `show` renders a value for the
+/// report. Passing says how many cases ran; failing gives the smallest case's message.
+pub fn check<S: Strategy>(
+    ctx: &CheckCtx,
+    cases: u32,
+    strategy: S,
+    show: impl Fn(&S::Value) -> String,
+    test: impl Fn(&S::Value) -> Result<(), String>,
+) -> Outcome {
+    let config = Config {
+        cases,
+        max_shrink_time: SHRINK_MS,
+        max_shrink_iters: 512,
+        failure_persistence: None,
+        max_global_rejects: 64,
+        ..Config::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &ctx.rng_seed());
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    match runner.run(&strategy, |value| test(&value).map_err(TestCaseError::fail)) {
+        Ok(()) => Outcome::pass(format!("{cases} generated cases passed")),
+        Err(TestError::Fail(reason, value)) => {
+            Outcome::fail(reason.message().to_string()).with_counterexample(show(&value))
+        }
+        Err(TestError::Abort(reason)) => {
+            Outcome::error(format!("the property run stopped: {}", reason.message()))
+        }
+    }
+}

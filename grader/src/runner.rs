@@ -1,0 +1,243 @@
+//! Running a submission: every selected check of every present task, in parallel on a
+//! fixed number of workers, each check against its own program processes. The runner
+//! emits [`Event`]s and returns the [`Report`]; it never prints. A check that panics is
+//! reported as `error`, so a run always ends with a complete, valid report.
+
+use crate::check::{CheckCtx, CheckDef, Outcome, RunSettings, Status, Target};
+use crate::event::Event;
+use crate::report::{CheckReport, Report, TaskReport, TaskStatus};
+use crate::submission::{copy, interpreter, Found, Submission, TaskEntry};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Which tasks and checks to run.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Task instance ids or kind ids; empty = all.
+    pub tasks: Vec<String>,
+    /// Check ids; empty = all.
+    pub checks: Vec<String>,
+}
+
+impl Selection {
+    fn task(&self, entry: &TaskEntry) -> bool {
+        self.tasks.is_empty()
+            || self
+                .tasks
+                .iter()
+                .any(|t| *t == entry.id || t == entry.kind.id())
+    }
+    fn check(&self, id: &str) -> bool {
+        self.checks.is_empty() || self.checks.iter().any(|c| c == id)
+    }
+}
+
+/// Everything a run needs.
+pub struct Plan {
+    /// What to grade.
+    pub submission: Submission,
+    /// What of it.
+    pub selection: Selection,
+    /// Seed, cases, instrumentation.
+    pub settings: RunSettings,
+    /// Python interpreter for `.py` files (`--python`).
+    pub python: String,
+    /// Checks running at once.
+    pub jobs: usize,
+}
+
+/// A task ready to run: its target (with its private working copy) or why it cannot run.
+struct Prepared {
+    entry: TaskEntry,
+    shown: Vec<String>,
+    target: Result<Target, String>,
+    _workdir: Option<tempfile::TempDir>,
+}
+
+fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
+    let Found::Program(argv) = &entry.found else {
+        return Prepared {
+            entry: entry.clone(),
+            shown: vec![],
+            target: Err(String::new()),
+            _workdir: None,
+        };
+    };
+    let workdir = tempfile::Builder::new().prefix("grader-run-").tempdir();
+    let result = workdir
+        .map_err(|e| format!("could not make a working folder: {e}"))
+        .and_then(|dir| {
+            copy::copy_tree(&plan.submission.dir, dir.path())
+                .map_err(|e| format!("could not copy the submission: {e}"))?;
+            let mut run = argv.clone();
+            let python = interpreter::is_python(&run[0], &plan.python);
+            if python {
+                run[0] = interpreter::resolve(&run[0])?;
+            }
+            let target = Target {
+                id: entry.id.clone(),
+                kind: entry.kind,
+                shown: argv.clone(),
+                argv: run,
+                workdir: dir.path().to_path_buf(),
+                python,
+            };
+            Ok((target, dir))
+        });
+    match result {
+        Ok((target, dir)) => Prepared {
+            entry: entry.clone(),
+            shown: argv.clone(),
+            target: Ok(target),
+            _workdir: Some(dir),
+        },
+        Err(e) => Prepared {
+            entry: entry.clone(),
+            shown: argv.clone(),
+            target: Err(e),
+            _workdir: None,
+        },
+    }
+}
+
+/// Runs the plan; `on_event` sees progress as it happens.
+pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
+    let prepared: Vec<Prepared> = plan
+        .submission
+        .tasks
+        .iter()
+        .filter(|t| plan.selection.task(t))
+        .map(|t| prepare(plan, t))
+        .collect();
+    let jobs: Vec<(usize, &'static CheckDef)> = prepared
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.target.is_ok())
+        .flat_map(|(i, p)| {
+            p.entry
+                .kind
+                .checks()
+                .iter()
+                .filter(|c| plan.selection.check(c.id))
+                .map(move |c| (i, c))
+        })
+        .collect();
+    on_event(&Event::Started { checks: jobs.len() });
+    let results: Mutex<Vec<Option<CheckReport>>> = Mutex::new(vec![None; jobs.len()]);
+    let next = AtomicUsize::new(0);
+    let submission = plan.submission.dir.display().to_string();
+    std::thread::scope(|scope| {
+        for _ in 0..plan.jobs.max(1).min(jobs.len().max(1)) {
+            scope.spawn(|| loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&(task, def)) = jobs.get(n) else {
+                    return;
+                };
+                let Ok(target) = &prepared[task].target else {
+                    continue;
+                };
+                let report = run_check(target, def, &plan.settings, &submission);
+                on_event(&Event::CheckFinished {
+                    task: &target.id,
+                    check: &report,
+                });
+                results.lock().unwrap_or_else(|e| e.into_inner())[n] = Some(report);
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let tasks = prepared
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let checks = jobs
+                .iter()
+                .enumerate()
+                .filter(|(_, j)| j.0 == i)
+                .filter_map(|(n, _)| results[n].take())
+                .collect();
+            task_report(p, checks)
+        })
+        .collect::<Vec<_>>();
+    let score = tasks.iter().map(|t| t.score).sum();
+    let max_score = tasks.iter().map(|t| t.max_score).sum();
+    Report {
+        submission,
+        seed: plan.settings.seed,
+        score,
+        max_score,
+        tasks,
+    }
+}
+
+fn task_report(p: &Prepared, checks: Vec<CheckReport>) -> TaskReport {
+    let mut task = TaskReport {
+        id: p.entry.id.clone(),
+        kind: p.entry.kind.id().to_string(),
+        command: p.shown.clone(),
+        status: TaskStatus::Pass,
+        score: 0.0,
+        max_score: 0.0,
+        message: None,
+        checks,
+    };
+    match (&p.entry.found, &p.target) {
+        (Found::Missing(files), _) => {
+            task.status = TaskStatus::Missing;
+            task.max_score = p.entry.kind.checks().len() as f64;
+            task.message = Some(format!("missing: {} not found", files.join(" / ")));
+        }
+        (_, Err(e)) => {
+            task.message = Some(e.clone());
+            task.settle();
+            task.max_score = p.entry.kind.checks().len() as f64;
+        }
+        _ => task.settle(),
+    }
+    task
+}
+
+/// Runs one check, timing it and turning a panic into an `error`.
+fn run_check(
+    target: &Target,
+    def: &CheckDef,
+    settings: &RunSettings,
+    submission: &str,
+) -> CheckReport {
+    let ctx = CheckCtx {
+        target,
+        check: def.id,
+        run: settings,
+    };
+    let start = Instant::now();
+    let outcome =
+        std::panic::catch_unwind(AssertUnwindSafe(|| (def.run)(&ctx))).unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Outcome::error(format!(
+                "the grader failed inside this check ({what}); please report it"
+            ))
+        });
+    let (score, max_score) = match outcome.status {
+        Status::Pass => (1.0, 1.0),
+        Status::Skip => (0.0, 0.0),
+        Status::Fail | Status::Error => (0.0, 1.0),
+    };
+    CheckReport {
+        id: def.id.to_string(),
+        status: outcome.status,
+        score,
+        max_score,
+        message: outcome.message,
+        counterexample: outcome.counterexample,
+        seed: settings.seed,
+        duration_ms: start.elapsed().as_millis() as u64,
+        summary: def.summary.to_string(),
+        reproduce: Some(ctx.reproduce(submission)),
+    }
+}

@@ -1,0 +1,212 @@
+//! A server under test across the cases of one check. It starts the program on a fresh
+//! port, waits until it is bound, and keeps it for case after case. A server that serves
+//! one client and exits with status 0 (the lecture's `server1.py`) is allowed (SPEC
+//! section 3): when a case finds it gone before answering anything, the session starts a
+//! fresh process and runs the case again, and from then on waits for each process to end
+//! before starting the next. Any other ending is part of the verdict.
+
+use crate::check::{CheckCtx, LaunchOpts, Outcome, HOST};
+use crate::process::ready;
+use crate::process::{port, Program};
+use crate::procfs::Proto;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How long a one-shot server has to exit after its client left.
+const ONE_SHOT_EXIT: Duration = Duration::from_secs(2);
+
+/// Why a case failed.
+#[derive(Debug)]
+pub struct CaseError {
+    /// What went wrong, for the student.
+    pub message: String,
+    /// Whether the server answered anything at all (a one-shot server that already exited
+    /// answers nothing; a server that answered and then failed is judged as it is).
+    pub answered: bool,
+}
+
+impl CaseError {
+    /// A failure after the server answered something.
+    pub fn answered(message: impl Into<String>) -> CaseError {
+        CaseError {
+            message: message.into(),
+            answered: true,
+        }
+    }
+    /// A failure where nothing came back.
+    pub fn silent(message: impl Into<String>) -> CaseError {
+        CaseError {
+            message: message.into(),
+            answered: false,
+        }
+    }
+}
+
+fn free_port() -> Result<u16, Outcome> {
+    port::free().map_err(|e| Outcome::error(format!("no free port: {e}")))
+}
+
+/// The server of one check.
+pub struct Server<'a> {
+    ctx: &'a CheckCtx<'a>,
+    opts: LaunchOpts,
+    proto: Proto,
+    program: Option<Program>,
+    port: u16,
+    one_shot: bool,
+    /// For a one-shot server: the next process, already starting on its own port.
+    spare: Option<(Program, u16)>,
+    /// How many processes were started.
+    pub starts: u32,
+}
+
+impl<'a> Server<'a> {
+    /// Starts the server and waits until it is bound; a server that never gets there is
+    /// the check's verdict (`fail`, or `error` when the grader could not start it at all).
+    pub fn start(
+        ctx: &'a CheckCtx<'a>,
+        proto: Proto,
+        opts: LaunchOpts,
+    ) -> Result<Server<'a>, Outcome> {
+        let mut server = Server {
+            ctx,
+            opts,
+            proto,
+            program: None,
+            port: 0,
+            one_shot: false,
+            spare: None,
+            starts: 0,
+        };
+        server.launch()?;
+        Ok(server)
+    }
+
+    /// Starts a new process on a new port (the old one, if any, is ended first). A
+    /// one-shot server's next process is started ahead, while the current case runs.
+    pub fn launch(&mut self) -> Result<(), Outcome> {
+        self.stop();
+        match self.spare.take() {
+            Some((program, port)) => self.adopt(program, port)?,
+            None => {
+                let port = free_port()?;
+                let program = self.spawn(port)?;
+                self.adopt(program, port)?;
+            }
+        }
+        if self.one_shot {
+            let port = free_port()?;
+            self.spare = Some((self.spawn(port)?, port));
+        }
+        Ok(())
+    }
+
+    /// Starts a new process on `port` (for `reuse-addr`: the same port again).
+    pub fn launch_on(&mut self, port: u16) -> Result<(), Outcome> {
+        self.stop();
+        let program = self.spawn(port)?;
+        self.adopt(program, port)
+    }
+
+    fn spawn(&mut self, port: u16) -> Result<Program, Outcome> {
+        let mut opts = self.opts.clone();
+        opts.port = Some(port);
+        self.starts += 1;
+        self.ctx.launch(&opts).map_err(|e| {
+            Outcome::error(format!(
+                "could not start {}: {e}",
+                self.ctx.target.shown.join(" ")
+            ))
+        })
+    }
+
+    /// Waits until `program` is bound to `port` and makes it the current server.
+    fn adopt(&mut self, mut program: Program, port: u16) -> Result<(), Outcome> {
+        if let Err(why) = ready::wait_bound(&mut program, self.proto, port, ready::STARTUP) {
+            return Err(Outcome::fail(why.message(self.proto, port)));
+        }
+        self.port = port;
+        self.program = Some(program);
+        Ok(())
+    }
+
+    /// Where the server listens.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(HOST.parse().expect("valid host"), self.port)
+    }
+
+    /// The current port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The running process.
+    pub fn program(&mut self) -> &mut Program {
+        self.program.as_mut().expect("server started")
+    }
+
+    /// Ends the current process, if any (a spare stays for the next launch).
+    pub fn stop(&mut self) {
+        if let Some(mut p) = self.program.take() {
+            p.kill();
+        }
+    }
+
+    /// Runs one case against a live server, restarting a one-shot server as needed.
+    /// The error is a message ready for the student.
+    pub fn run_case<T>(
+        &mut self,
+        mut case: impl FnMut(SocketAddr) -> Result<T, CaseError>,
+    ) -> Result<T, String> {
+        self.ensure_running().map_err(|o| o.message)?;
+        match case(self.addr()) {
+            Ok(v) => {
+                if self.one_shot {
+                    // Let it end before the next case starts a fresh one.
+                    self.program().wait_exit(ONE_SHOT_EXIT);
+                }
+                Ok(v)
+            }
+            Err(e) if !e.answered && self.exited_cleanly() => {
+                self.one_shot = true;
+                self.launch().map_err(|o| o.message)?;
+                case(self.addr()).map_err(|e| self.explain(e))
+            }
+            Err(e) => Err(self.explain(e)),
+        }
+    }
+
+    /// True when the process ended with status 0 (waiting a little for it to end).
+    fn exited_cleanly(&mut self) -> bool {
+        let status = self.program().wait_exit(ONE_SHOT_EXIT);
+        status.is_some_and(|s| s.success())
+    }
+
+    /// Restarts the process when it has ended.
+    fn ensure_running(&mut self) -> Result<(), Outcome> {
+        if self.program.as_mut().is_none_or(|p| p.status().is_some()) {
+            self.launch()?;
+        }
+        Ok(())
+    }
+
+    /// The case's message, plus how the server ended if it did.
+    fn explain(&mut self, e: CaseError) -> String {
+        let program = self.program();
+        if program
+            .wait_exit(Duration::from_millis(50))
+            .is_some_and(|s| !s.success())
+        {
+            format!("{}; {}", e.message, program.exit_story())
+        } else {
+            e.message
+        }
+    }
+}
+
+impl Drop for Server<'_> {
+    fn drop(&mut self) {
+        self.stop();
+        self.spare = None;
+    }
+}
