@@ -1,9 +1,9 @@
 //! A server under test across the cases of one check. It starts the program on a fresh
-//! port, waits until it is bound, and keeps it for case after case. A server that serves
-//! one client and exits with status 0 (the lecture's `server1.py`) is allowed (SPEC
-//! section 3): when a case finds it gone before answering anything, the session starts a
-//! fresh process and runs the case again, and from then on waits for each process to end
-//! before starting the next. Any other ending is part of the verdict.
+//! port, waits until it is bound, and keeps it for case after case. A `tcp-upper` server
+//! may serve one client and exit (the lecture's `server1.py`, SPEC section 3): when a
+//! process that served a case answers nothing to the next, the session starts a fresh
+//! process, runs the case again, and from then on starts each case's process ahead of
+//! time (a spare), so one-shot servers cost little more than others.
 
 use crate::check::{CheckCtx, LaunchOpts, Outcome, HOST};
 use crate::process::ready;
@@ -11,9 +11,6 @@ use crate::process::{port, Program};
 use crate::procfs::Proto;
 use std::net::SocketAddr;
 use std::time::Duration;
-
-/// How long a one-shot server has to exit after its client left.
-const ONE_SHOT_EXIT: Duration = Duration::from_secs(2);
 
 /// Why a case failed.
 #[derive(Debug)]
@@ -54,6 +51,8 @@ pub struct Server<'a> {
     program: Option<Program>,
     port: u16,
     one_shot: bool,
+    /// The current process has had a case.
+    used: bool,
     /// For a one-shot server: the next process, already starting on its own port.
     spare: Option<(Program, u16)>,
     /// How many processes were started.
@@ -75,6 +74,7 @@ impl<'a> Server<'a> {
             program: None,
             port: 0,
             one_shot: false,
+            used: false,
             spare: None,
             starts: 0,
         };
@@ -127,6 +127,7 @@ impl<'a> Server<'a> {
         }
         self.port = port;
         self.program = Some(program);
+        self.used = false;
         Ok(())
     }
 
@@ -152,39 +153,33 @@ impl<'a> Server<'a> {
         }
     }
 
-    /// Runs one case against a live server, restarting a one-shot server as needed.
-    /// The error is a message ready for the student.
+    /// Runs one case against a live server. For `tcp-upper`, a process that served an
+    /// earlier case and answers nothing to this one is taken for a one-shot server (gone,
+    /// or stuck with its last client): the case runs again on a fresh process, and from
+    /// then on every case gets a fresh process. The error is a message for the student.
     pub fn run_case<T>(
         &mut self,
         mut case: impl FnMut(SocketAddr) -> Result<T, CaseError>,
     ) -> Result<T, String> {
         self.ensure_running().map_err(|o| o.message)?;
-        match case(self.addr()) {
-            Ok(v) => {
-                if self.one_shot {
-                    // Let it end before the next case starts a fresh one.
-                    self.program().wait_exit(ONE_SHOT_EXIT);
-                }
-                Ok(v)
-            }
-            Err(e) if !e.answered && self.exited_cleanly() => {
+        let result = case(self.addr());
+        let used = std::mem::replace(&mut self.used, true);
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) if !e.answered && used && !self.one_shot && one_shot_allowed(self.ctx) => {
                 self.one_shot = true;
                 self.launch().map_err(|o| o.message)?;
+                self.used = true;
                 case(self.addr()).map_err(|e| self.explain(e))
             }
             Err(e) => Err(self.explain(e)),
         }
     }
 
-    /// True when the process ended with status 0 (waiting a little for it to end).
-    fn exited_cleanly(&mut self) -> bool {
-        let status = self.program().wait_exit(ONE_SHOT_EXIT);
-        status.is_some_and(|s| s.success())
-    }
-
-    /// Restarts the process when it has ended.
+    /// Starts a process when there is none, it ended, or (one-shot) it served a case.
     fn ensure_running(&mut self) -> Result<(), Outcome> {
-        if self.program.as_mut().is_none_or(|p| p.status().is_some()) {
+        let ended = self.program.as_mut().is_none_or(|p| p.status().is_some());
+        if ended || (self.one_shot && self.used) {
             self.launch()?;
         }
         Ok(())
@@ -193,15 +188,18 @@ impl<'a> Server<'a> {
     /// The case's message, plus how the server ended if it did.
     fn explain(&mut self, e: CaseError) -> String {
         let program = self.program();
-        if program
-            .wait_exit(Duration::from_millis(50))
-            .is_some_and(|s| !s.success())
-        {
+        if program.wait_exit(Duration::from_millis(50)).is_some() {
             format!("{}; {}", e.message, program.exit_story())
         } else {
             e.message
         }
     }
+}
+
+/// Only `tcp-upper` may serve one client and exit (SPEC section 3); the concurrent servers
+/// serve many clients, forever.
+fn one_shot_allowed(ctx: &CheckCtx) -> bool {
+    ctx.target.kind == crate::tasks::Kind::TcpUpper
 }
 
 impl Drop for Server<'_> {

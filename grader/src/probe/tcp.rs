@@ -30,6 +30,9 @@ pub struct Reading {
     pub timeout: Duration,
     /// Once the answer is complete, how long the server has to close the connection.
     pub eof_timeout: Duration,
+    /// How long the first byte of the answer may take (a server that answers nothing is
+    /// known long before a large stream's deadline).
+    pub first_byte: Duration,
 }
 
 impl Reading {
@@ -41,6 +44,7 @@ impl Reading {
             slow: false,
             timeout,
             eof_timeout: Duration::from_secs(2),
+            first_byte: timeout.min(Duration::from_secs(5)),
         }
     }
 }
@@ -134,6 +138,7 @@ fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exch
     let mut buf = vec![0u8; if reading.slow { 4096 } else { 64 * 1024 }];
     let mut since_pause = 0usize;
     let mut eof_deadline: Option<Instant> = None;
+    let first_byte_deadline = Instant::now() + reading.first_byte;
     loop {
         let complete = ex.received.len() >= reading.expect;
         if complete && !reading.until_eof {
@@ -142,7 +147,13 @@ fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exch
         if complete && eof_deadline.is_none() {
             eof_deadline = Some(Instant::now() + reading.eof_timeout);
         }
-        let limit = eof_deadline.unwrap_or(deadline);
+        let limit = match eof_deadline {
+            Some(eof) => eof,
+            None if ex.received.is_empty() && reading.expect > 0 => {
+                deadline.min(first_byte_deadline)
+            }
+            None => deadline,
+        };
         let now = Instant::now();
         if now >= limit {
             ex.timed_out = true;

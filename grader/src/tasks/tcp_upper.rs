@@ -63,9 +63,13 @@ fn reuse_addr(ctx: &CheckCtx) -> Outcome {
     let ex = tcp::exchange(&stream, &ping, false, &Reading::exact(4, ANSWER));
     if ex.received != b"PING" {
         return Outcome::fail(format!(
-            "sent \"ping\", got {} {}",
+            "sent \"ping\", got {} ({})",
             crate::escape::bytes_short(&ex.received, 40),
-            ex.ending()
+            if ex.ending().is_empty() {
+                "the answer must be \"PING\"".to_string()
+            } else {
+                ex.ending()
+            }
         ));
     }
     // The connection stays open while the server dies: its socket lingers on the port.

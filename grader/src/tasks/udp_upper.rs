@@ -52,10 +52,12 @@ fn start<'a>(ctx: &'a CheckCtx<'a>) -> Result<Server<'a>, Outcome> {
     Server::start(ctx, Proto::Udp, LaunchOpts::default())
 }
 
-/// Sends each datagram from one new client and checks each answer in turn.
-fn exchange_all(addr: SocketAddr, datagrams: &[Vec<u8>]) -> Result<(), CaseError> {
-    let probe = UdpProbe::new(addr)
-        .map_err(|e| CaseError::silent(format!("could not open a UDP socket: {e}")))?;
+fn probe(addr: SocketAddr) -> Result<UdpProbe, CaseError> {
+    UdpProbe::new(addr).map_err(|e| CaseError::silent(format!("could not open a UDP socket: {e}")))
+}
+
+/// Sends each datagram from `probe` and checks each answer in turn.
+fn exchange_all(probe: &UdpProbe, datagrams: &[Vec<u8>]) -> Result<(), CaseError> {
     for (i, d) in datagrams.iter().enumerate() {
         let n = i + 1;
         match probe.ask(d, ANSWER) {
@@ -102,23 +104,29 @@ fn echo(ctx: &CheckCtx) -> Outcome {
         Err(o) => return o,
     };
     let hello = vec![b"hello, udp 42".to_vec()];
-    match server.run_case(|addr| exchange_all(addr, &hello)) {
+    match server.run_case(|addr| exchange_all(&probe(addr)?, &hello)) {
         Ok(()) => Outcome::pass(""),
         Err(e) => Outcome::fail(format!("sent \"hello, udp 42\": {e}")),
     }
 }
 
+/// Every case's datagrams from one client socket, kept for the whole check, so that this
+/// check judges datagrams alone (several clients are `multi-client`'s business).
 fn property(ctx: &CheckCtx, datagram: impl Strategy<Value = Vec<u8>>) -> Outcome {
     let server = match start(ctx) {
         Ok(s) => RefCell::new(s),
         Err(o) => return o,
+    };
+    let client = match UdpProbe::new(server.borrow().addr()) {
+        Ok(p) => p,
+        Err(e) => return Outcome::error(format!("could not open a UDP socket: {e}")),
     };
     prop::check(
         ctx,
         ctx.run.cases,
         vec(datagram, 1..=6),
         |d| show(d),
-        |d| server.borrow_mut().run_case(|addr| exchange_all(addr, d)),
+        |d| server.borrow_mut().run_case(|_| exchange_all(&client, d)),
     )
 }
 

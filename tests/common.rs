@@ -1,0 +1,96 @@
+//! Shared helpers: the command under test, the fixture table, and running a grade.
+
+use assert_cmd::Command;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The fixtures folder.
+pub fn fixtures() -> PathBuf {
+    root().join("fixtures")
+}
+
+/// The `grader` binary, with a clean colour setting.
+pub fn grader() -> Command {
+    let mut cmd = Command::cargo_bin("grader").expect("grader binary");
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// The seed of graded runs: fixed so a failure reproduces, overridable to explore
+/// (`GRADER_TEST_SEED=7 cargo test`).
+pub fn seed() -> String {
+    std::env::var("GRADER_TEST_SEED").unwrap_or_else(|_| "20261126".into())
+}
+
+/// One row of `fixtures/expected.toml`.
+#[derive(Debug, Deserialize, Clone)]
+pub struct Row {
+    /// Folder, relative to `fixtures/`.
+    pub path: String,
+    /// The bug, in words.
+    #[allow(dead_code)]
+    pub why: String,
+    /// Task -> checks that must fail; every other check of the task must pass.
+    pub fail: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct Table {
+    fixture: Vec<Row>,
+}
+
+/// The expected verdicts, rows with the same path merged (a folder with tasks of several
+/// issues has one row per section).
+pub fn table() -> BTreeMap<String, Row> {
+    let text =
+        std::fs::read_to_string(fixtures().join("expected.toml")).expect("fixtures/expected.toml");
+    let table: Table = toml::from_str(&text).expect("fixtures/expected.toml parses");
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for row in table.fixture {
+        match rows.get_mut(&row.path) {
+            Some(have) => {
+                for (task, checks) in row.fail {
+                    assert!(
+                        have.fail.insert(task.clone(), checks).is_none(),
+                        "{}: task {task} listed twice",
+                        row.path
+                    );
+                }
+            }
+            None => {
+                rows.insert(row.path.clone(), row);
+            }
+        }
+    }
+    rows
+}
+
+/// Grades `dir` as JSON with the test seed (and `extra` flags); returns the report and
+/// the exit code.
+pub fn grade(dir: &Path, extra: &[&str]) -> (serde_json::Value, i32) {
+    let out = grader()
+        .arg("check")
+        .arg(dir)
+        .args(["--format", "json", "--seed", &seed()])
+        .args(extra)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .expect("grader runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not a JSON report ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (report, out.status.code().unwrap_or(-1))
+}

@@ -1,0 +1,7 @@
+//! Integration tests: the real `grader` binary on real fixtures. One test binary (cargo
+//! builds and links it once), one file per feature.
+
+mod cli;
+mod common;
+mod fixtures;
+mod reports;
