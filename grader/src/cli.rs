@@ -62,7 +62,7 @@ struct Check {
     #[arg(long)]
     seed: Option<u64>,
     /// Generated cases per property check.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     cases: u32,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]

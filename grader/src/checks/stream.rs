@@ -99,32 +99,57 @@ fn judge(expected: &[u8], ex: &Exchange, reading: &Reading) -> Result<(), CaseEr
     Ok(())
 }
 
-/// Runs a property over fragment lists against one server.
-fn fragment_property<S>(
+/// Rounds on one connection: each round's fragments are written, then its whole answer is
+/// awaited before the next round. Several rounds per connection exercise a server as much
+/// as several connections do, at a fraction of the program starts a one-shot server needs.
+fn rounds(addr: SocketAddr, rounds: &[Vec<Fragment>]) -> Result<(), CaseError> {
+    let stream = tcp::connect(addr, CONNECT)
+        .map_err(|e| CaseError::silent(format!("could not connect: {e}")))?;
+    for (i, fragments) in rounds.iter().enumerate() {
+        let expected = upper(&joined(fragments));
+        let reading = Reading::exact(expected.len(), ANSWER);
+        let ex = tcp::exchange(&stream, fragments, false, &reading);
+        judge(&expected, &ex, &reading).map_err(|mut e| {
+            if rounds.len() > 1 {
+                e.message = format!("round {} of {}: {}", i + 1, rounds.len(), e.message);
+            }
+            e.answered |= i > 0;
+            e
+        })?;
+    }
+    Ok(())
+}
+
+/// `round 1: sent "hel" +2.0ms "lo"; round 2: ...`
+fn show_rounds(rounds: &[Vec<Fragment>]) -> String {
+    if let [only] = rounds {
+        return format!("sent {}", show_fragments(only));
+    }
+    let parts: Vec<String> = rounds
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("round {}: sent {}", i + 1, show_fragments(f)))
+        .collect();
+    parts.join("; ")
+}
+
+/// A property over 1-4 rounds of fragments per connection against one server.
+fn rounds_property(
     ctx: &CheckCtx,
     opts: LaunchOpts,
-    cases: u32,
-    strategy: S,
-    reading: fn(usize) -> Reading,
-) -> Outcome
-where
-    S: Strategy<Value = Vec<Fragment>>,
-{
+    round: impl Strategy<Value = Vec<Fragment>>,
+) -> Outcome {
     let server = match Server::start(ctx, Proto::Tcp, opts) {
         Ok(s) => std::cell::RefCell::new(s),
         Err(o) => return o,
     };
+    let strategy = proptest::collection::vec(round, 1..=4);
     prop::check(
         ctx,
-        cases,
+        ctx.run.cases,
         strategy,
-        |f| format!("sent {}", show_fragments(f)),
-        |fragments| {
-            let reading = reading(joined(fragments).len());
-            server
-                .borrow_mut()
-                .run_case(|addr| roundtrip(addr, fragments, &reading))
-        },
+        |r| show_rounds(r),
+        |r| server.borrow_mut().run_case(|addr| rounds(addr, r)),
     )
 }
 
@@ -149,16 +174,12 @@ pub fn echo(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
 
 /// `fragmented`: random text in random fragments with small pauses.
 pub fn fragmented(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
-    fragment_property(ctx, opts, ctx.run.cases, gen::text_fragments(), |n| {
-        Reading::exact(n, ANSWER)
-    })
+    rounds_property(ctx, opts, gen::text_fragments())
 }
 
 /// `binary`: arbitrary bytes, invalid UTF-8 split across fragments.
 pub fn binary(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
-    fragment_property(ctx, opts, ctx.run.cases, gen::binary_fragments(), |n| {
-        Reading::exact(n, ANSWER)
-    })
+    rounds_property(ctx, opts, gen::binary_fragments())
 }
 
 /// A large stream: `len` bytes of text from a cheap generator seeded with `seed`, written

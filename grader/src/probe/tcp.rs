@@ -121,8 +121,10 @@ pub fn exchange(
             (written, None)
         });
         let mut ex = read_answer(stream, reading, deadline);
-        if !writer.is_finished() {
-            // The reading is over; unblock a writer stuck on a server that stopped reading.
+        if ex.received.len() < reading.expect && !writer.is_finished() {
+            // The answer will not come: unblock a writer stuck on a server that stopped
+            // reading. (A complete answer means the writer is done or about to return, and
+            // the connection may carry another round.)
             let _ = stream.shutdown(Shutdown::Both);
         }
         let (written, write_error) = writer.join().unwrap_or((0, Some("writer panicked".into())));

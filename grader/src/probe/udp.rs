@@ -48,3 +48,31 @@ impl UdpProbe {
         self.recv(timeout)
     }
 }
+
+/// Waits until one of `probes` has a datagram (or an error) to read, at most `timeout`;
+/// returns its index. Event-driven (`poll(2)`), so an answer is seen the moment it lands.
+pub fn wait_any(probes: &[UdpProbe], timeout: Duration) -> Option<usize> {
+    use std::os::fd::AsRawFd;
+    let mut fds: Vec<libc::pollfd> = probes
+        .iter()
+        .map(|p| libc::pollfd {
+            fd: p.socket.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = left.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: `fds` is a valid array of pollfd of the given length.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        if n > 0 {
+            return fds.iter().position(|f| f.revents != 0);
+        }
+        if n == 0 || left.is_zero() {
+            return None;
+        }
+        // n < 0: interrupted; try again until the deadline.
+    }
+}

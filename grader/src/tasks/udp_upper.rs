@@ -4,7 +4,7 @@
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::escape;
 use crate::gen::{self, upper};
-use crate::probe::udp::UdpProbe;
+use crate::probe::udp::{wait_any, UdpProbe};
 use crate::procfs::Proto;
 use crate::prop;
 use crate::session::{CaseError, Server};
@@ -12,7 +12,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use std::cell::RefCell;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long an answer may take ("it never happened" is generous).
 const ANSWER: Duration = Duration::from_secs(3);
@@ -161,35 +161,30 @@ fn interleave(addr: SocketAddr, clients: usize, steps: &[Step]) -> Result<(), Ca
             message: e.to_string(),
             answered,
         })?;
-        let deadline = Instant::now() + ANSWER;
-        'wait: loop {
-            for (j, p) in probes.iter().enumerate() {
-                match p.recv(Duration::from_millis(1)) {
-                    Ok(Some(got)) if j == step.who && got == upper(&step.data) => break 'wait,
-                    Ok(Some(got)) => {
-                        return Err(CaseError::answered(format!(
-                            "client {} sent {} but client {} received {}: answer each datagram to the address recvfrom() gave with it",
-                            step.who + 1,
-                            escape::bytes_short(&step.data, 40),
-                            j + 1,
-                            escape::bytes_short(&got, 40)
-                        )))
-                    }
-                    Ok(None) => {}
-                    Err(e) => return Err(CaseError { message: format!("client {}: {e}", j + 1), answered }),
-                }
+        let Some(j) = wait_any(&probes, ANSWER) else {
+            return Err(CaseError {
+                message: format!(
+                    "client {} sent {} and no client got an answer within {} s (a server that answers only the address of its first client fails so: send each answer to the address recvfrom() gave with its datagram)",
+                    step.who + 1,
+                    escape::bytes_short(&step.data, 40),
+                    ANSWER.as_secs(),
+                ),
+                answered,
+            });
+        };
+        match probes[j].recv(Duration::from_millis(1)) {
+            Ok(Some(got)) if j == step.who && got == upper(&step.data) => {}
+            Ok(Some(got)) => {
+                return Err(CaseError::answered(format!(
+                    "client {} sent {} but client {} received {}: answer each datagram to the address recvfrom() gave with it",
+                    step.who + 1,
+                    escape::bytes_short(&step.data, 40),
+                    j + 1,
+                    escape::bytes_short(&got, 40)
+                )))
             }
-            if Instant::now() >= deadline {
-                return Err(CaseError {
-                    message: format!(
-                        "client {} sent {} and no client got an answer within {} s",
-                        step.who + 1,
-                        escape::bytes_short(&step.data, 40),
-                        ANSWER.as_secs()
-                    ),
-                    answered,
-                });
-            }
+            Ok(None) => {}
+            Err(e) => return Err(CaseError { message: format!("client {}: {e}", j + 1), answered }),
         }
     }
     Ok(())
