@@ -8,6 +8,9 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+/// Default for [`Reading::stall`]: seconds without a byte on loopback mean "never".
+pub const STALL: Duration = Duration::from_secs(3);
+
 /// One write of the stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fragment {
@@ -30,9 +33,10 @@ pub struct Reading {
     pub timeout: Duration,
     /// Once the answer is complete, how long the server has to close the connection.
     pub eof_timeout: Duration,
-    /// How long the first byte of the answer may take (a server that answers nothing is
-    /// known long before a large stream's deadline).
-    pub first_byte: Duration,
+    /// How long the answer may stall, the first byte included: a server that answers
+    /// nothing, or stops half-way (lost data never arrives), is known long before a large
+    /// stream's deadline.
+    pub stall: Duration,
 }
 
 impl Reading {
@@ -44,7 +48,7 @@ impl Reading {
             slow: false,
             timeout,
             eof_timeout: Duration::from_secs(2),
-            first_byte: timeout.min(Duration::from_secs(5)),
+            stall: timeout.min(STALL),
         }
     }
 }
@@ -140,7 +144,7 @@ fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exch
     let mut buf = vec![0u8; if reading.slow { 4096 } else { 64 * 1024 }];
     let mut since_pause = 0usize;
     let mut eof_deadline: Option<Instant> = None;
-    let first_byte_deadline = Instant::now() + reading.first_byte;
+    let mut last_progress = Instant::now();
     loop {
         let complete = ex.received.len() >= reading.expect;
         if complete && !reading.until_eof {
@@ -151,10 +155,7 @@ fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exch
         }
         let limit = match eof_deadline {
             Some(eof) => eof,
-            None if ex.received.is_empty() && reading.expect > 0 => {
-                deadline.min(first_byte_deadline)
-            }
-            None => deadline,
+            None => deadline.min(last_progress + reading.stall),
         };
         let now = Instant::now();
         if now >= limit {
@@ -168,6 +169,7 @@ fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exch
                 return ex;
             }
             Ok(n) => {
+                last_progress = Instant::now();
                 ex.received.extend_from_slice(&buf[..n]);
                 since_pause += n;
                 if reading.slow && since_pause >= 128 * 1024 {

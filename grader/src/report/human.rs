@@ -54,9 +54,35 @@ pub fn render(report: &Report, style: &Style) -> String {
         escape::text(report.submission.as_bytes()),
         report.seed
     );
-    for task in &report.tasks {
+    for task in report
+        .tasks
+        .iter()
+        .filter(|t| t.status != TaskStatus::Missing)
+    {
         out.push('\n');
         render_task(&mut out, task, style);
+    }
+    let missing: Vec<String> = report
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Missing)
+        .map(|t| {
+            format!(
+                "{} ({})",
+                t.id,
+                t.message
+                    .as_deref()
+                    .unwrap_or("")
+                    .trim_start_matches("missing: ")
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            style.paint("2", &format!("missing: {}", missing.join(", ")))
+        );
     }
     let failed: usize = report
         .tasks
@@ -98,24 +124,12 @@ pub fn render(report: &Report, style: &Style) -> String {
 fn render_task(out: &mut String, task: &TaskReport, style: &Style) {
     let command = escape::text(task.command.join(" ").as_bytes());
     let head = style.paint("1", &task.id);
-    match task.status {
-        TaskStatus::Missing => {
-            let _ = writeln!(
-                out,
-                "{head}  {}",
-                style.paint("2", task.message.as_deref().unwrap_or("missing"))
-            );
-            return;
-        }
-        _ => {
-            let _ = writeln!(
-                out,
-                "{head}  {command}  {}/{}",
-                points(task.score),
-                points(task.max_score)
-            );
-        }
-    }
+    let _ = writeln!(
+        out,
+        "{head}  {command}  {}/{}",
+        points(task.score),
+        points(task.max_score)
+    );
     if let Some(msg) = &task.message {
         let _ = writeln!(out, "  {}", escape::text(msg.as_bytes()));
     }
