@@ -345,8 +345,12 @@ fn sampled_threads(ctx: &CheckCtx, t: u64, i: u64) -> Outcome {
     if others >= t {
         Outcome::pass(format!("{how}: saw {others} threads besides the main one"))
     } else {
+        let saw = match others {
+            0 => "saw no thread besides the main one".to_string(),
+            n => format!("saw only {n} thread(s) besides the main one"),
+        };
         Outcome::skip(format!(
-            "{how}: saw only {others} thread(s) besides the main one. Threads that are not OS threads (goroutines, green threads) or that end between two samples go unseen, so this is no verdict"
+            "{how}: {saw}. Threads that are not OS threads (goroutines, green threads) or that end between two samples go unseen, so this is no verdict"
         ))
     }
 }

@@ -75,7 +75,7 @@ pub fn every_char_once(lines: &[String], prints: &[Print]) -> Result<(), Mismatc
         let printed_times = if got.is_empty() {
             "never printed".to_string()
         } else {
-            format!("printed {} (by {})", times(got.len()), and_list(got))
+            format!("printed {} ({})", times(got.len()), printers(got))
         };
         let sent_times = if want.len() > 1 {
             format!(", but sent {}", times(want.len()))
@@ -93,8 +93,13 @@ pub fn every_char_once(lines: &[String], prints: &[Print]) -> Result<(), Mismatc
         // Mostly lost characters: say how many and where rather than list them.
         never_lines.sort_unstable();
         let other = problems.len() - never;
+        let how_many = if never == total_sent {
+            format!("none of the {total_sent} characters sent was printed")
+        } else {
+            format!("{never} of the {total_sent} characters sent were never printed")
+        };
         format!(
-            "{never} of the {total_sent} characters sent were never printed (from {}){}",
+            "{how_many} (from {}){}",
             line_list(&never_lines),
             if other > 0 {
                 format!(", and {other} other character(s) were printed a wrong number of times")
@@ -147,6 +152,32 @@ fn times(n: usize) -> String {
         1 => "once".into(),
         2 => "twice".into(),
         n => format!("{n} times"),
+    }
+}
+
+/// "by Thread-3 and Thread-5", "both by Thread-3", "by Thread-1 and Thread-3 twice".
+fn printers(names: &[&str]) -> String {
+    let mut distinct: Vec<(&str, usize)> = Vec::new();
+    for &name in names {
+        match distinct.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, count)) => *count += 1,
+            None => distinct.push((name, 1)),
+        }
+    }
+    let shown: Vec<String> = distinct
+        .iter()
+        .map(|&(name, count)| {
+            let name = crate::escape::text(name.as_bytes());
+            match count {
+                1 => name,
+                n => format!("{name} {}", times(n)),
+            }
+        })
+        .collect();
+    match distinct[..] {
+        [(name, 2)] => format!("both by {}", crate::escape::text(name.as_bytes())),
+        [(name, n)] if n > 2 => format!("all by {}", crate::escape::text(name.as_bytes())),
+        _ => format!("by {}", and_list(&shown)),
     }
 }
 
@@ -271,6 +302,27 @@ mod tests {
         );
         assert!(mismatch.lost && !mismatch.duplicated);
         assert!(mismatch.hint().contains("wait until"));
+    }
+
+    #[test]
+    fn one_thread_printing_twice_is_said_once() {
+        let input = lines(&["jk"]);
+        let out = [print("T-3", "j"), print("T-1", "k"), print("T-3", "j")];
+        assert_eq!(
+            every_char_once(&input, &out).unwrap_err().what,
+            "character 'j' of line 1 was printed twice (both by T-3) (3 characters printed for 2 sent)"
+        );
+        assert_eq!(printers(&["a", "b", "a"]), "by a twice and b");
+        assert_eq!(printers(&["a", "a", "a"]), "all by a");
+    }
+
+    #[test]
+    fn nothing_printed_says_so() {
+        let input = lines(&["abcd", "ef"]);
+        assert_eq!(
+            every_char_once(&input, &[]).unwrap_err().what,
+            "none of the 6 characters sent was printed (from lines 1 and 2)"
+        );
     }
 
     #[test]

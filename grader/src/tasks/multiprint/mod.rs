@@ -76,11 +76,9 @@ fn every_char_once(ctx: &CheckCtx) -> Outcome {
             s.chars()
         )),
         Err(why) => Outcome::fail(format!(
-            "{}: {}{} - {}",
+            "{}: {}",
             s.shown(),
-            why.what,
-            ran.trouble(),
-            why.hint()
+            ran.explain(&why.what, why.hint())
         ))
         .with_counterexample(s.input_shown()),
     }
@@ -141,7 +139,7 @@ fn terminates(ctx: &CheckCtx) -> Outcome {
     run::wait_for(&program, s.work(), |p| judge::all_printed(&s.lines, p));
     if program.status().is_some() {
         return Outcome::fail(format!(
-            "{}: the program ended before it was sent the empty line ({}); it must keep reading lines until an empty one",
+            "{}: the program ended before it was sent the empty line - it must keep reading lines until an empty one; {}",
             s.shown(),
             program.exit_story()
         ));
@@ -202,7 +200,7 @@ fn no_busy_wait(ctx: &CheckCtx) -> Outcome {
     let pid = program.pid();
     let (Ok(before), start) = (procfs::cpu_ticks(pid), Instant::now()) else {
         return Outcome::fail(format!(
-            "the program ended before it was sent the empty line; {}",
+            "the program ended before it was sent the empty line - it must keep reading lines until an empty one; {}",
             program.exit_story()
         ));
     };
@@ -211,7 +209,7 @@ fn no_busy_wait(ctx: &CheckCtx) -> Outcome {
     let window = start.elapsed().as_secs_f64();
     if program.status().is_some() {
         return Outcome::fail(format!(
-            "while waiting for more input, the program ended: {}. It must keep reading lines until an empty one",
+            "while waiting for more input, the program ended - it must keep reading lines until an empty one; {}",
             program.exit_story()
         ));
     }
@@ -275,11 +273,9 @@ fn race_free(ctx: &CheckCtx) -> Outcome {
                 "in one of the runs".to_string()
             };
             return Outcome::fail(format!(
-                "{prefix}{}, {when}: {}{} - {}",
+                "{prefix}{}, {when}: {}",
                 s.shown(),
-                why.what,
-                ran.trouble(),
-                why.hint()
+                ran.explain(&why.what, why.hint())
             ))
             .with_counterexample(s.input_shown());
         }

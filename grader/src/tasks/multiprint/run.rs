@@ -151,6 +151,15 @@ pub struct Ran {
 }
 
 impl Ran {
+    /// `what` went wrong, then either how the program crashed (the hint would mislead
+    /// then), or the `hint` and the traceback of a thread that died, if any.
+    pub fn explain(&mut self, what: &str, hint: &str) -> String {
+        if self.status.is_some_and(|s| !s.success()) {
+            return format!("{what}; {}", self.program.exit_story());
+        }
+        format!("{what} - {hint}{}", self.trouble())
+    }
+
     /// A sentence to add to a message when the program crashed or a thread died with a
     /// traceback; empty otherwise.
     pub fn trouble(&mut self) -> String {
