@@ -93,16 +93,16 @@ impl Settings {
         )
     }
 
-    /// The whole input for a report, one line each, then the empty line.
+    /// The whole input for a report, on one line: `THREADS=3, DELAY=0.02, input "ab",
+    /// "cd", then an empty line`.
     pub fn input_shown(&self) -> String {
-        let mut shown: Vec<String> = self
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(n, l)| format!("line {}: {l}", n + 1))
-            .collect();
-        shown.push(format!("line {}: (empty)", self.lines.len() + 1));
-        format!("{}\n{}", self.shown(), shown.join("\n"))
+        let lines: Vec<String> = self.lines.iter().map(|l| format!("\"{l}\"")).collect();
+        format!(
+            "THREADS={}, DELAY={}, input lines {}, then an empty line",
+            self.threads,
+            self.delay(),
+            lines.join(", ")
+        )
     }
 
     /// The lines joined, each ending in a newline.
@@ -151,13 +151,32 @@ pub struct Ran {
 }
 
 impl Ran {
-    /// `what` went wrong, then either how the program crashed (the hint would mislead
-    /// then), or the `hint` and the traceback of a thread that died, if any.
+    /// `what` went wrong, then how the program crashed, or what it printed instead of
+    /// jobs, or else the `hint` (each time with the traceback of a thread that died, if any).
     pub fn explain(&mut self, what: &str, hint: &str) -> String {
         if self.status.is_some_and(|s| !s.success()) {
             return format!("{what}; {}", self.program.exit_story());
         }
-        format!("{what} - {hint}{}", self.trouble())
+        if self.prints.iter().any(|p| p.job().is_some()) {
+            return format!("{what} - {hint}{}", self.trouble());
+        }
+        // Nothing recognisable: the hint would guess; show what came instead.
+        let head = self.program.stdout.bytes();
+        let head = crate::escape::text(&head[..head.len().min(400)]);
+        let head: Vec<&str> = head
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(5)
+            .collect();
+        let shown = if head.is_empty() {
+            "; the program printed nothing".to_string()
+        } else {
+            format!(
+                "; no print of the form <thread name>: <character> was found, the output began with:\n{}",
+                indent(&head.join("\n"))
+            )
+        };
+        format!("{what}{shown}{}", self.trouble())
     }
 
     /// A sentence to add to a message when the program crashed or a thread died with a
@@ -232,5 +251,9 @@ mod tests {
         };
         assert_eq!(s.env()[1], ("DELAY".to_string(), "0.02".to_string()));
         assert_eq!(s.text(), "ab\n");
+        assert_eq!(
+            s.input_shown(),
+            "THREADS=2, DELAY=0.02, input lines \"ab\", then an empty line"
+        );
     }
 }
