@@ -26,3 +26,4 @@ pub mod session;
 pub mod sockdiag;
 pub mod submission;
 pub mod tasks;
+pub mod threadlog;

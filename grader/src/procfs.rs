@@ -180,6 +180,14 @@ pub fn threads(pid: u32) -> io::Result<usize> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no Threads: line"))
 }
 
+/// Ids of the threads `pid` has right now (the entries of `/proc/PID/task`; the main
+/// thread's id is `pid` itself).
+pub fn thread_ids(pid: u32) -> io::Result<Vec<u32>> {
+    Ok(fs::read_dir(format!("/proc/{pid}/task"))?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect())
+}
+
 /// Number of open descriptors of `pid`.
 pub fn fd_count(pid: u32) -> io::Result<usize> {
     Ok(fs::read_dir(format!("/proc/{pid}/fd"))?.count())
@@ -231,5 +239,8 @@ mod tests {
             .unwrap()
             .contains(&port));
         assert!(threads(std::process::id()).unwrap() >= 1);
+        assert!(thread_ids(std::process::id())
+            .unwrap()
+            .contains(&std::process::id()));
     }
 }

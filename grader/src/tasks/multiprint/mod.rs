@@ -1,0 +1,312 @@
+//! `multiprint` (SPEC sections 3 and 4): a producer reads lines from stdin, THREADS
+//! consumers print one character each (`<name>: <char>`) and sleep DELAY; the empty line
+//! ends it all with every consumer's `I'm done!`. Each check starts its own program with
+//! generated THREADS, DELAY and input; `race-free` runs it while the grader forces thread
+//! switches (Python), so a buffer taken outside its lock is caught.
+
+mod judge;
+mod parse;
+mod run;
+
+use crate::check::{CheckCtx, CheckDef, Outcome};
+use crate::checks::threads::{self, NOT_INSTRUMENTED};
+use crate::{instrument, procfs};
+use run::{feed_all, Settings};
+use std::time::{Duration, Instant};
+
+/// The checks of SPEC section 4, in order.
+pub const CHECKS: &[CheckDef] = &[
+    CheckDef {
+        id: "every-char-once",
+        summary: "every character sent is printed exactly once",
+        run: every_char_once,
+    },
+    CheckDef {
+        id: "all-done",
+        summary: "each of the THREADS consumers prints I'm done!",
+        run: all_done,
+    },
+    CheckDef {
+        id: "terminates",
+        summary: "exits with status 0 within 10 s after the empty line",
+        run: terminates,
+    },
+    CheckDef {
+        id: "no-busy-wait",
+        summary: "uses under 20% of one core while waiting for input",
+        run: no_busy_wait,
+    },
+    CheckDef {
+        id: "race-free",
+        summary: "every character is printed exactly once while the grader forces thread switches, over several runs",
+        run: race_free,
+    },
+];
+
+/// How long the program has to exit after the empty line (SPEC section 4).
+const EXIT_AFTER_EMPTY_LINE: Duration = Duration::from_secs(10);
+
+/// How long consumers have to print `I'm done!` once every character has been printed
+/// (they need only wake up: generous).
+const GOODBYE: Duration = Duration::from_secs(5);
+
+/// The idle window of `no-busy-wait`, and the most CPU a waiting program may use in it.
+const IDLE_WINDOW: Duration = Duration::from_secs(1);
+const IDLE_CPU_LIMIT: f64 = 0.20;
+
+/// Runs under forced preemption in `race-free`.
+const RUNS: usize = 3;
+
+fn settings(ctx: &CheckCtx) -> Settings {
+    Settings::draw(&mut threads::rng(ctx))
+}
+
+/// `every-char-once`: all lines and the empty line at once; the printed characters must
+/// be the input's, each once.
+fn every_char_once(ctx: &CheckCtx) -> Outcome {
+    let s = settings(ctx);
+    let mut ran = match feed_all(ctx, &s, vec![], |p| judge::all_printed(&s.lines, p)) {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    match judge::every_char_once(&s.lines, &ran.prints) {
+        Ok(()) => Outcome::pass(format!(
+            "{}: all {} characters printed once",
+            s.shown(),
+            s.chars()
+        )),
+        Err(why) => Outcome::fail(format!(
+            "{}: {}",
+            s.shown(),
+            ran.explain(&why.what, why.hint())
+        ))
+        .with_counterexample(s.input_shown()),
+    }
+}
+
+/// `all-done`: exactly THREADS distinct threads print `I'm done!`.
+fn all_done(ctx: &CheckCtx) -> Outcome {
+    let s = settings(ctx);
+    let all_said = |p: &[parse::Print]| judge::done_names(p).len() >= s.threads;
+    // Once every character is printed, consumers only have to wake up and say goodbye.
+    let mut ran = match feed_all(ctx, &s, vec![], |p| {
+        all_said(p) || judge::all_printed(&s.lines, p)
+    }) {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    if ran.status.is_none() && !all_said(&ran.prints) {
+        run::wait_for(&ran.program, GOODBYE, all_said);
+        ran.status = ran.program.wait_exit(Duration::from_millis(100));
+        ran.prints = run::prints(&ran.program);
+    }
+    let names = judge::done_names(&ran.prints);
+    let n = names.len();
+    let shown = shown_names(&names);
+    if n == s.threads {
+        return Outcome::pass(format!("THREADS={n}: {shown} each printed I'm done!"));
+    }
+    let message = if n > s.threads {
+        format!(
+            "THREADS={}, but {n} threads printed I'm done! ({shown}): start THREADS consumer threads, read from the environment: THREADS = int(os.environ.get(\"THREADS\", 10))",
+            s.threads
+        )
+    } else if n == 0 {
+        format!(
+            "THREADS={}, but no consumer printed I'm done! after the empty line: each consumer must learn that the input ended (a None in the queue for each of them, or a flag they check) and print <name>: I'm done!",
+            s.threads
+        )
+    } else {
+        format!(
+            "THREADS={}, but only {n} consumer(s) printed I'm done! ({shown}): {} never did - each consumer needs its own stop signal (e.g. one None per consumer in the queue)",
+            s.threads,
+            s.threads - n
+        )
+    };
+    Outcome::fail(format!("{message}{}", ran.trouble())).with_counterexample(s.input_shown())
+}
+
+/// `terminates`: the lines first; once they are printed, the empty line; the program must
+/// exit with status 0 within 10 s.
+fn terminates(ctx: &CheckCtx) -> Outcome {
+    let s = settings(ctx);
+    let mut program = match run::start(ctx, &s, vec![]) {
+        Ok(p) => p,
+        Err(o) => return o,
+    };
+    let _ = program.write_stdin(s.text().as_bytes());
+    // Not all printed in time is judged by `every-char-once`; here the empty line goes anyway.
+    run::wait_for(&program, s.work(), |p| judge::all_printed(&s.lines, p));
+    if program.status().is_some() {
+        return Outcome::fail(format!(
+            "{}: the program ended before it was sent the empty line - it must keep reading lines until an empty one; {}",
+            s.shown(),
+            program.exit_story()
+        ));
+    }
+    let sent = Instant::now();
+    let _ = program.write_stdin(b"\n");
+    let Some(status) = program.wait_exit(EXIT_AFTER_EMPTY_LINE) else {
+        let names = judge::done_names(&run::prints(&program));
+        let alive = procfs::threads(program.pid())
+            .map(|n| format!(" (the process still has {n} thread(s))"))
+            .unwrap_or_default();
+        let missing = s.threads.saturating_sub(names.len());
+        let why = if missing > 0 {
+            format!(
+                "{missing} consumer thread(s) never printed I'm done! - each consumer needs its own stop signal (e.g. one None per consumer in the queue)"
+            )
+        } else {
+            "every consumer printed I'm done!, so something else still waits: a join() on a thread that never ends, or a q.join() whose jobs did not all get q.task_done()".to_string()
+        };
+        return Outcome::fail(format!(
+            "{}: after the empty line the program did not exit within {} s{alive}; {why}",
+            s.shown(),
+            EXIT_AFTER_EMPTY_LINE.as_secs()
+        ))
+        .with_counterexample(s.input_shown());
+    };
+    let took = sent.elapsed().as_secs_f64();
+    if !status.success() {
+        return Outcome::fail(format!(
+            "{}: after the empty line {}",
+            s.shown(),
+            program.exit_story()
+        ));
+    }
+    Outcome::pass(format!(
+        "{}: exited with status 0 {took:.2} s after the empty line",
+        s.shown()
+    ))
+}
+
+/// `no-busy-wait`: one line, printed; then, while the program waits for the next line,
+/// its CPU time over a second must stay under 20% of one core.
+fn no_busy_wait(ctx: &CheckCtx) -> Outcome {
+    if !procfs::available() {
+        return Outcome::skip("this system has no /proc to read the program's CPU time from");
+    }
+    let mut s = settings(ctx);
+    s.lines.truncate(1);
+    let mut program = match run::start(ctx, &s, vec![]) {
+        Ok(p) => p,
+        Err(o) => return o,
+    };
+    let _ = program.write_stdin(s.text().as_bytes());
+    // Start-up costs CPU: measure only once the first line has been printed.
+    let printed = run::wait_for(&program, s.work() + Duration::from_secs(10), |p| {
+        judge::all_printed(&s.lines, p)
+    });
+    let pid = program.pid();
+    let (Ok(before), start) = (procfs::cpu_ticks(pid), Instant::now()) else {
+        return Outcome::fail(format!(
+            "the program ended before it was sent the empty line - it must keep reading lines until an empty one; {}",
+            program.exit_story()
+        ));
+    };
+    std::thread::sleep(IDLE_WINDOW);
+    let after = procfs::cpu_ticks(pid);
+    let window = start.elapsed().as_secs_f64();
+    if program.status().is_some() {
+        return Outcome::fail(format!(
+            "while waiting for more input, the program ended - it must keep reading lines until an empty one; {}",
+            program.exit_story()
+        ));
+    }
+    let Ok(after) = after else {
+        return Outcome::error("could not read the program's CPU time from /proc");
+    };
+    let cpu = after.saturating_sub(before) as f64 / procfs::ticks_per_second() as f64;
+    let share = cpu / window;
+    let context = if printed {
+        format!(
+            "after printing its first line, while {} consumer(s) waited for the next",
+            s.threads
+        )
+    } else {
+        "while it should have been waiting for input (it had not printed the first line yet)"
+            .to_string()
+    };
+    if share < IDLE_CPU_LIMIT {
+        Outcome::pass(format!(
+            "{context}, the program used {cpu:.2} s of CPU in {window:.1} s ({:.0}% of one core)",
+            share * 100.0
+        ))
+    } else {
+        Outcome::fail(format!(
+            "{context}, the program used {cpu:.2} s of CPU in {window:.1} s ({:.0}% of one core, the limit is {:.0}%): a thread is spinning in a loop. Wait by blocking instead: q.get(), Condition.wait(), or at least time.sleep() between two looks (as multiprint1.py does)",
+            share * 100.0,
+            IDLE_CPU_LIMIT * 100.0
+        ))
+    }
+}
+
+/// `race-free`: `every-char-once` in several runs at once, each under forced preemption
+/// with its own seed (Python); without instrumentation otherwise, and said so.
+fn race_free(ctx: &CheckCtx) -> Outcome {
+    let mut rng = threads::rng(ctx);
+    let s = Settings::draw(&mut rng);
+    let seeds = threads::preempt_seeds(&mut rng, RUNS);
+    let python = ctx.target.python;
+    let runs = threads::parallel(RUNS, |k| {
+        let features = if python {
+            vec![instrument::preempt(seeds[k])]
+        } else {
+            vec![]
+        };
+        feed_all(ctx, &s, features, |p| judge::all_printed(&s.lines, p))
+    });
+    let prefix = if python {
+        String::new()
+    } else {
+        format!("{NOT_INSTRUMENTED}. ")
+    };
+    for (ran, seed) in runs.into_iter().zip(&seeds) {
+        let mut ran = match ran {
+            Ok(r) => r,
+            Err(o) => return o,
+        };
+        if let Err(why) = judge::every_char_once(&s.lines, &ran.prints) {
+            let when = if python {
+                format!("under forced thread switches (preemption seed {seed})")
+            } else {
+                "in one of the runs".to_string()
+            };
+            return Outcome::fail(format!(
+                "{prefix}{}, {when}: {}",
+                s.shown(),
+                ran.explain(&why.what, why.hint())
+            ))
+            .with_counterexample(s.input_shown());
+        }
+    }
+    let how = if python {
+        format!(
+            "under forced thread switches (preemption seeds {})",
+            seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        "at once".to_string()
+    };
+    Outcome::pass(format!(
+        "{prefix}{}: {RUNS} runs {how}, every character printed once in each",
+        s.shown()
+    ))
+}
+
+/// Thread names for a message, at most five.
+fn shown_names(names: &[String]) -> String {
+    let mut shown: Vec<String> = names
+        .iter()
+        .take(5)
+        .map(|n| crate::escape::text(n.as_bytes()))
+        .collect();
+    if names.len() > 5 {
+        shown.push(format!("and {} more", names.len() - 5));
+    }
+    shown.join(", ")
+}
