@@ -97,6 +97,8 @@ pub struct Live<P: Peer> {
     case_from: usize,
     /// An answer printed before the server sent all of it fails (fragmented answers).
     strict: bool,
+    /// When the client was started.
+    born: Instant,
 }
 
 impl<P: Peer> Live<P> {
@@ -125,6 +127,7 @@ impl<P: Peer> Live<P> {
             judged: 0,
             case_from: 0,
             strict: false,
+            born: Instant::now(),
         })
     }
 
@@ -225,7 +228,7 @@ impl<P: Peer> Live<P> {
             }
             let mut limit = start + ANSWER;
             if !self.peer.contacted() {
-                limit = limit.max(start + STARTUP.saturating_sub(self.program.age()));
+                limit = limit.max(self.born + STARTUP);
             }
             let now = Instant::now();
             if closed || now >= limit {
