@@ -34,6 +34,36 @@ pub fn text(max: usize, edge: usize) -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// One byte of a client's input line: text without the newline (mostly letters and
+/// digits, often space and tab).
+pub fn line_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        6 => prop::sample::select(b"abcdefghijklmnopqrstuvwxyz".to_vec()),
+        3 => 0x20u8..=0x7e,
+        1 => prop::sample::select(vec![b' ', b'\t']),
+    ]
+}
+
+/// A client's input line: never empty (an empty line means "stop"); usually short,
+/// sometimes one byte, all spaces and tabs, or exactly `edge` bytes long.
+pub fn line(max: usize, edge: usize) -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        6 => vec(line_byte(), 1..=max),
+        1 => vec(line_byte(), 1..=1),
+        1 => vec(prop::sample::select(vec![b' ', b'\t']), 1..=8),
+        1 => vec(line_byte(), edge..=edge),
+    ]
+}
+
+/// Lines as a reader sees them: `"hello", " \t"`.
+pub fn show_lines(lines: &[Vec<u8>]) -> String {
+    let shown: Vec<String> = lines
+        .iter()
+        .map(|l| crate::escape::bytes_short(l, 80))
+        .collect();
+    shown.join(", ")
+}
+
 /// One byte of binary data: anything, with invalid UTF-8 (lone continuation bytes, cut
 /// multi-byte sequences, 0xff) and NUL drawn often.
 pub fn binary_byte() -> impl Strategy<Value = u8> {
@@ -124,6 +154,16 @@ mod tests {
             assert!(t
                 .iter()
                 .all(|&b| (0x20..=0x7e).contains(&b) || b == b'\t' || b == b'\n'));
+        }
+    }
+
+    #[test]
+    fn lines_are_never_empty_and_have_no_line_break() {
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..200 {
+            let l = line(64, 1024).new_tree(&mut runner).unwrap().current();
+            assert!(!l.is_empty());
+            assert!(l.iter().all(|&b| (0x20..=0x7e).contains(&b) || b == b'\t'));
         }
     }
 

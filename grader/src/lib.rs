@@ -5,7 +5,8 @@
 //! check of every task in parallel and emits [`event`]s, and [`report`] turns the
 //! collected results into the human, JSON and CI formats. Checks live one task per file
 //! in [`tasks`]; what they share (programs under control, socket probes, the property
-//! engine, `/proc` readers) lives once in [`process`], [`probe`], [`prop`] and [`procfs`].
+//! engine, `/proc` readers) lives once in [`process`], [`probe`], [`prop`] and [`procfs`];
+//! the servers the grader runs itself, to grade clients, live in [`peer`].
 
 pub mod check;
 pub mod checks;
@@ -15,6 +16,7 @@ pub mod event;
 pub mod exit;
 pub mod gen;
 pub mod instrument;
+pub mod peer;
 pub mod probe;
 pub mod process;
 pub mod procfs;

@@ -2,11 +2,14 @@
 //! Reading `/proc/net/tcp` instead makes the kernel walk and print every socket of the
 //! namespace, TIME_WAIT ones included, in page-sized pieces: after a few thousand probe
 //! connections that costs milliseconds per look, and readiness polls look often.
+//! It also looks up one established connection, to learn how much of what the grader
+//! sent the other end has received and read ([`tcp_connection`]).
 //! The answer covers the network namespace of the calling thread.
 
 use crate::procfs::{Bound, Proto};
 use std::io;
 use std::mem::size_of;
+use std::net::SocketAddrV4;
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 const NETLINK_SOCK_DIAG: i32 = 4;
@@ -79,7 +82,8 @@ impl Drop for Fd {
     }
 }
 
-fn dump(family: u8, proto: Proto, out: &mut Vec<Bound>) -> io::Result<()> {
+/// Opens a netlink `sock_diag` socket.
+fn open() -> io::Result<Fd> {
     // SAFETY: plain socket(2); the result is checked.
     let fd = unsafe {
         libc::socket(
@@ -91,7 +95,43 @@ fn dump(family: u8, proto: Proto, out: &mut Vec<Bound>) -> io::Result<()> {
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
-    let fd = Fd(fd);
+    Ok(Fd(fd))
+}
+
+/// Sends one request to the kernel.
+fn send(fd: &Fd, req: &Request) -> io::Result<()> {
+    // SAFETY: an all-zero sockaddr_nl is valid; family set below.
+    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    addr.nl_family = libc::AF_NETLINK as u16;
+    // SAFETY: `req` is a plain repr(C) value of the length given; `addr` is a valid sockaddr_nl.
+    let sent = unsafe {
+        libc::sendto(
+            fd.0,
+            req as *const Request as *const libc::c_void,
+            size_of::<Request>(),
+            0,
+            &addr as *const libc::sockaddr_nl as *const libc::sockaddr,
+            size_of::<libc::sockaddr_nl>() as u32,
+        )
+    };
+    if sent < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// One netlink datagram from the kernel into `buf`; returns its length.
+fn receive(fd: &Fd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: reads into our buffer of the given length.
+    let n = unsafe { libc::recv(fd.0, buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+fn dump(family: u8, proto: Proto, out: &mut Vec<Bound>) -> io::Result<()> {
+    let fd = open()?;
     let (protocol, states) = match proto {
         Proto::Tcp => (libc::IPPROTO_TCP as u8, 1 << TCP_LISTEN),
         Proto::Udp => (libc::IPPROTO_UDP as u8, 1 << TCP_CLOSE),
@@ -109,32 +149,11 @@ fn dump(family: u8, proto: Proto, out: &mut Vec<Bound>) -> io::Result<()> {
         states,
         ..Request::default()
     };
-    // SAFETY: an all-zero sockaddr_nl is valid; family set below.
-    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    addr.nl_family = libc::AF_NETLINK as u16;
-    // SAFETY: `req` is a plain repr(C) value of the length given; `addr` is a valid sockaddr_nl.
-    let sent = unsafe {
-        libc::sendto(
-            fd.0,
-            &req as *const Request as *const libc::c_void,
-            size_of::<Request>(),
-            0,
-            &addr as *const libc::sockaddr_nl as *const libc::sockaddr,
-            size_of::<libc::sockaddr_nl>() as u32,
-        )
-    };
-    if sent < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    send(&fd, &req)?;
     let mut buf = vec![0u8; 32 * 1024];
     loop {
-        // SAFETY: reads into our buffer of the given length.
-        let n = unsafe { libc::recv(fd.0, buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let n = receive(&fd, &mut buf)?;
         let mut at = 0usize;
-        let n = n as usize;
         while at + size_of::<NlHeader>() <= n {
             // SAFETY: bounds checked above; read_unaligned copes with any alignment.
             let header: NlHeader =
@@ -165,6 +184,105 @@ fn dump(family: u8, proto: Proto, out: &mut Vec<Bound>) -> io::Result<()> {
     }
 }
 
+/// What the kernel says about one end of an established TCP connection: how much it has
+/// received and how much of that the program has not read yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// Bytes received and not yet read by the program (`recv` would return them at once).
+    pub unread: u32,
+    /// Bytes received on the connection since it opened (`tcpi_bytes_received`).
+    pub received: u64,
+}
+
+/// `INET_DIAG_INFO`: the attribute holding a `struct tcp_info`.
+const INET_DIAG_INFO: u16 = 2;
+/// Offset of `tcpi_bytes_received` in the kernel's `struct tcp_info` (a stable ABI that
+/// only ever grows at its end; present since Linux 4.1).
+const BYTES_RECEIVED_AT: usize = 128;
+
+/// The socket whose local address is `local` and whose peer is `remote` (IPv4 TCP), as
+/// the kernel sees it; `None` when there is no such socket (any more).
+pub fn tcp_connection(local: SocketAddrV4, remote: SocketAddrV4) -> io::Result<Option<Delivery>> {
+    let fd = open()?;
+    let req = Request {
+        header: NlHeader {
+            len: size_of::<Request>() as u32,
+            kind: SOCK_DIAG_BY_FAMILY,
+            flags: libc::NLM_F_REQUEST as u16,
+            seq: 1,
+            pid: 0,
+        },
+        family: libc::AF_INET as u8,
+        protocol: libc::IPPROTO_TCP as u8,
+        ext: 1 << (INET_DIAG_INFO - 1),
+        states: !0,
+        id: SockId {
+            sport: local.port().to_be_bytes(),
+            dport: remote.port().to_be_bytes(),
+            src: [u32::from_ne_bytes(local.ip().octets()), 0, 0, 0],
+            dst: [u32::from_ne_bytes(remote.ip().octets()), 0, 0, 0],
+            iface: 0,
+            cookie: [u32::MAX, u32::MAX],
+        },
+        ..Request::default()
+    };
+    send(&fd, &req)?;
+    let mut buf = vec![0u8; 8 * 1024];
+    let n = receive(&fd, &mut buf)?;
+    parse_connection(&buf[..n])
+}
+
+/// Reads the answer to [`tcp_connection`]: one `inet_diag_msg` with its attributes, or
+/// an error message (`ENOENT`: no such socket).
+fn parse_connection(buf: &[u8]) -> io::Result<Option<Delivery>> {
+    if buf.len() < size_of::<NlHeader>() {
+        return Err(io::Error::other("short answer from sock_diag"));
+    }
+    // SAFETY: bounds checked; plain repr(C) data.
+    let header: NlHeader = unsafe { std::ptr::read_unaligned(buf.as_ptr() as *const NlHeader) };
+    let end = (header.len as usize).min(buf.len());
+    let body = size_of::<NlHeader>();
+    if i32::from(header.kind) == libc::NLMSG_ERROR {
+        let code = buf
+            .get(body..body + 4)
+            .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+            .unwrap_or(0);
+        return if code == -libc::ENOENT {
+            Ok(None)
+        } else {
+            Err(io::Error::from_raw_os_error(-code))
+        };
+    }
+    if body + size_of::<Message>() > end {
+        return Err(io::Error::other("short answer from sock_diag"));
+    }
+    // SAFETY: bounds checked; plain repr(C) data.
+    let msg: Message = unsafe { std::ptr::read_unaligned(buf[body..].as_ptr() as *const Message) };
+    let mut at = body + size_of::<Message>();
+    while at + 4 <= end {
+        let len = usize::from(u16::from_ne_bytes([buf[at], buf[at + 1]]));
+        let kind = u16::from_ne_bytes([buf[at + 2], buf[at + 3]]);
+        if len < 4 || at + len > end {
+            break;
+        }
+        let payload = &buf[at + 4..at + len];
+        if kind == INET_DIAG_INFO {
+            if let Some(b) = payload.get(BYTES_RECEIVED_AT..BYTES_RECEIVED_AT + 8) {
+                let mut raw = [0u8; 8];
+                raw.copy_from_slice(b);
+                return Ok(Some(Delivery {
+                    unread: msg.rqueue,
+                    received: u64::from_ne_bytes(raw),
+                }));
+            }
+        }
+        at += (len + 3) & !3;
+    }
+    Err(io::Error::other(
+        "sock_diag gave no tcp_info with tcpi_bytes_received (Linux 4.1 or later needed)",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +301,56 @@ mod tests {
             .unwrap()
             .iter()
             .any(|b| b.port == uport));
+    }
+
+    #[test]
+    fn bytes_received_sits_where_libc_says() {
+        assert_eq!(
+            std::mem::offset_of!(libc::tcp_info, tcpi_bytes_received),
+            BYTES_RECEIVED_AT
+        );
+    }
+
+    #[test]
+    fn sees_what_the_other_end_received_and_read() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        let v4 = |a: std::net::SocketAddr| match a {
+            std::net::SocketAddr::V4(a) => a,
+            _ => unreachable!(),
+        };
+        let (local, remote) = (
+            v4(client.local_addr().unwrap()),
+            v4(server.local_addr().unwrap()),
+        );
+        server.write_all(b"hello").unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut seen = tcp_connection(local, remote).unwrap().unwrap();
+        while seen.received < 5 && std::time::Instant::now() < deadline {
+            seen = tcp_connection(local, remote).unwrap().unwrap();
+        }
+        assert_eq!(
+            seen,
+            Delivery {
+                unread: 5,
+                received: 5
+            }
+        );
+        let mut buf = [0u8; 5];
+        (&client).read_exact(&mut buf).unwrap();
+        let after = tcp_connection(local, remote).unwrap().unwrap();
+        assert_eq!(
+            after,
+            Delivery {
+                unread: 0,
+                received: 5
+            }
+        );
+        drop(client);
+        drop(server);
+        let gone = SocketAddrV4::new(*local.ip(), 1);
+        assert_eq!(tcp_connection(gone, remote).unwrap(), None);
     }
 }

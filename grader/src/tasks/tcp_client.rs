@@ -1,33 +1,230 @@
-//! `tcp-client` (SPEC sections 3 and 4). Its checks are not implemented yet: each reports
-//! `error` saying so, never a verdict on the program.
+//! `tcp-client`: the lecture's stdin-driven TCP client (`client1.py`), run against the
+//! grader's own upper-case server ([`TcpPeer`]). Each line read is sent, the whole answer
+//! read (whatever its fragmentation or length) and printed as `Output: <answer>`; an empty
+//! line or the end of stdin closes the connection and ends the client with status 0.
 
-use crate::check::{not_implemented, CheckDef};
+use crate::check::{CheckCtx, CheckDef, Outcome};
+use crate::checks::client::{self, Peer, Stop};
+use crate::checks::heard::{self, Heard};
+use crate::escape;
+use crate::gen::{self, show_fragments, show_lines, upper};
+use crate::peer::{Answer, Ending, Piece, TcpPeer};
+use crate::probe::tcp::Fragment;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use std::time::Duration;
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "roundtrip",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "each stdin line gives a line `Output: <LINE IN UPPER CASE>`",
+        run: roundtrip,
     },
     CheckDef {
         id: "fragmented-reply",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "an answer arriving in small delayed pieces is still printed whole",
+        run: fragmented_reply,
     },
     CheckDef {
         id: "long-reply",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "answers longer than 1024 bytes are printed whole",
+        run: long_reply,
     },
     CheckDef {
         id: "empty-line-exits",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "an empty line closes the connection and the client exits with status 0",
+        run: empty_line_exits,
     },
     CheckDef {
         id: "stdin-eof",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "the end of stdin does the same as an empty line, without a traceback",
+        run: stdin_eof,
     },
 ];
+
+/// The lines of the exit checks.
+fn farewell_lines() -> Vec<Vec<u8>> {
+    vec![b"hello grader".to_vec(), b"Mixed\tCase 42".to_vec()]
+}
+
+/// Each line answered in one write, once all of it has arrived.
+fn whole_answers(peer: &TcpPeer, lines: &[Vec<u8>]) {
+    peer.plan(lines.iter().map(|l| Answer::whole(l.len())));
+}
+
+fn roundtrip(ctx: &CheckCtx) -> Outcome {
+    client::property::<TcpPeer, _>(
+        ctx,
+        ctx.run.cases,
+        vec(gen::line(80, 1024), 1..=8),
+        |lines| format!("lines {}", show_lines(lines)),
+        |lines| lines.clone(),
+        |peer, lines| whole_answers(peer, lines),
+        false,
+    )
+}
+
+/// A line and the pieces its answer is cut into (the pieces of the line, upper-cased).
+fn line_in_pieces() -> impl Strategy<Value = Vec<Fragment>> {
+    let pause = (100u64..=1000).prop_map(Duration::from_micros);
+    vec((pause, vec(gen::line_byte(), 1..=16)), 1..=6).prop_map(|parts| {
+        parts
+            .into_iter()
+            .map(|(pause, data)| Fragment { pause, data })
+            .collect()
+    })
+}
+
+fn show_pieces(lines: &[Vec<Fragment>]) -> String {
+    let shown: Vec<String> = lines
+        .iter()
+        .map(|pieces| {
+            let answer: Vec<Fragment> = pieces
+                .iter()
+                .map(|f| Fragment {
+                    pause: f.pause,
+                    data: upper(&f.data),
+                })
+                .collect();
+            format!(
+                "line {} answered as {}",
+                escape::bytes_short(&gen::joined(pieces), 80),
+                show_fragments(&answer)
+            )
+        })
+        .collect();
+    shown.join("; ")
+}
+
+fn fragmented_reply(ctx: &CheckCtx) -> Outcome {
+    client::property::<TcpPeer, _>(
+        ctx,
+        ctx.run.cases,
+        vec(line_in_pieces(), 1..=6),
+        |lines| show_pieces(lines),
+        |lines| lines.iter().map(|p| gen::joined(p)).collect(),
+        |peer, lines| {
+            peer.plan(lines.iter().map(|pieces| {
+                Answer {
+                    pieces: pieces
+                        .iter()
+                        .map(|f| Piece {
+                            len: f.data.len(),
+                            pause: f.pause,
+                        })
+                        .collect(),
+                }
+            }))
+        },
+        true,
+    )
+}
+
+fn long_reply(ctx: &CheckCtx) -> Outcome {
+    let long = prop_oneof![
+        3 => vec(gen::line_byte(), 1500..=5000),
+        1 => vec(gen::line_byte(), 1025..=1100),
+    ];
+    client::property::<TcpPeer, _>(
+        ctx,
+        ctx.run.cases.clamp(1, 12),
+        vec(long, 1..=3),
+        |lines| {
+            let lens: Vec<String> = lines.iter().map(|l| l.len().to_string()).collect();
+            format!("lines of {} bytes: {}", lens.join(", "), show_lines(lines))
+        },
+        |lines| lines.clone(),
+        |peer, lines| whole_answers(peer, lines),
+        false,
+    )
+}
+
+fn empty_line_exits(ctx: &CheckCtx) -> Outcome {
+    client::ending::<TcpPeer>(ctx, &farewell_lines(), Stop::EmptyLine)
+}
+
+fn stdin_eof(ctx: &CheckCtx) -> Outcome {
+    client::ending::<TcpPeer>(ctx, &farewell_lines(), Stop::EndOfInput)
+}
+
+impl Peer for TcpPeer {
+    fn start() -> std::io::Result<TcpPeer> {
+        TcpPeer::start()
+    }
+
+    fn port(&self) -> u16 {
+        TcpPeer::port(self)
+    }
+
+    fn contacted(&self) -> bool {
+        self.state().read(|s| !s.conns.is_empty())
+    }
+
+    fn heard(&self, lines: &[Vec<u8>], skip: usize) -> Heard {
+        self.state()
+            .read(|s| heard::stream(&s.received(), lines, skip))
+    }
+
+    fn got(&self, line: &[u8]) -> bool {
+        self.state()
+            .read(|s| s.received().windows(line.len()).any(|w| w == line))
+    }
+
+    fn wait_answered(&self, lines: &[Vec<u8>], timeout: Duration) -> bool {
+        let total: usize = lines.iter().map(Vec::len).sum();
+        self.state().wait_until(timeout, |s| {
+            s.answered() >= total && heard::stream(&s.received(), lines, 0) == Heard::All
+        })
+    }
+
+    fn answers_sent(&self) -> usize {
+        self.state()
+            .read(|s| s.conns.iter().map(|c| c.answers_sent).sum())
+    }
+
+    fn goodbye(&self, lines: &[Vec<u8>], timeout: Duration) -> Result<(), String> {
+        let ended = self.state().wait_until(timeout, |s| {
+            s.conns.is_empty() || s.conns.iter().all(|c| c.ending.is_some())
+        });
+        let (conns, received) = self.state().read(|s| (s.conns.clone(), s.received()));
+        if conns.is_empty() {
+            return Err("the client never connected to the server".into());
+        }
+        if !ended {
+            return Err(format!(
+                "the client exited, but its connection was still open {} s later: close the socket (does another process still hold it?)",
+                timeout.as_secs()
+            ));
+        }
+        let failed = conns.iter().find_map(|c| match &c.ending {
+            Some(Ending::Error(e)) => Some(e.clone()),
+            _ => None,
+        });
+        if let Some(e) = failed {
+            return Err(format!(
+                "the server saw the connection fail ({e}) instead of end cleanly: a client that exits with answer bytes still unread resets the connection; read every answer, then close the socket"
+            ));
+        }
+        match heard::stream(&received, lines, 0) {
+            Heard::All => Ok(()),
+            _ => Err(format!(
+                "the server received {} in all; the lines were {}",
+                escape::bytes_short(&received, 80),
+                show_lines(lines)
+            )),
+        }
+    }
+
+    fn goodbye_so_far(&self) -> String {
+        self.state().read(|s| {
+            if s.conns.is_empty() {
+                "it never connected".to_string()
+            } else if s.conns.iter().all(|c| c.ending.is_some()) {
+                "its connection was closed".to_string()
+            } else {
+                "its connection to the server was still open".to_string()
+            }
+        })
+    }
+}

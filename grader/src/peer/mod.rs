@@ -1,0 +1,30 @@
+//! The grader's own servers, for grading clients (`tcp-client`, `udp-client`). They run on
+//! threads of the grader on 127.0.0.1, answer with the lecture's upper-case
+//! ([`reference::upper::upper`]) and record exactly what they received and how each
+//! conversation ended, so a check can judge the client from both sides. They inject the
+//! faults a real network causes: answers cut into small delayed fragments, answers longer
+//! than one `recv(1024)`. Checks wait on the recorded state ([`Watch`]), never by sleeping.
+
+pub mod tcp;
+pub mod udp;
+pub mod watch;
+
+pub use tcp::{Answer, Ending, Piece, TcpPeer};
+pub use udp::UdpPeer;
+pub use watch::Watch;
+
+use crate::process::port;
+use std::io;
+
+/// Binds with `bind` on a port no other program of this run was given (the kernel's own
+/// choice could be a port just handed to a server that has not bound it yet).
+fn bind_free<S>(bind: impl Fn(u16) -> io::Result<S>) -> io::Result<S> {
+    let mut last = None;
+    for _ in 0..16 {
+        match bind(port::free()?) {
+            Ok(socket) => return Ok(socket),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free port")))
+}
