@@ -1,10 +1,11 @@
-//! Listing bound sockets through netlink `sock_diag`, filtered by state in the kernel.
+//! Listing bound sockets (and the accept queues of listeners) through netlink
+//! `sock_diag`, filtered by state in the kernel.
 //! Reading `/proc/net/tcp` instead makes the kernel walk and print every socket of the
 //! namespace, TIME_WAIT ones included, in page-sized pieces: after a few thousand probe
 //! connections that costs milliseconds per look, and readiness polls look often.
 //! The answer covers the network namespace of the calling thread.
 
-use crate::procfs::{Bound, Proto};
+use crate::procfs::{Bound, ListenQueue, Proto};
 use std::io;
 use std::mem::size_of;
 
@@ -63,6 +64,30 @@ struct Message {
 
 /// Sockets listening (TCP) or bound and unconnected (UDP), IPv4 and IPv6.
 pub fn bound_sockets(proto: Proto) -> io::Result<Vec<Bound>> {
+    Ok(messages(proto)?
+        .iter()
+        .map(|m| Bound {
+            port: u16::from_be_bytes(m.id.sport),
+            inode: u64::from(m.inode),
+        })
+        .collect())
+}
+
+/// The accept queues of the listening TCP sockets: for a listener the kernel reports the
+/// connections waiting for `accept()` as its receive queue and the `listen()` backlog as
+/// its send queue.
+pub fn listen_queues() -> io::Result<Vec<ListenQueue>> {
+    Ok(messages(Proto::Tcp)?
+        .iter()
+        .map(|m| ListenQueue {
+            port: u16::from_be_bytes(m.id.sport),
+            queued: m.rqueue,
+            limit: Some(m.wqueue),
+        })
+        .collect())
+}
+
+fn messages(proto: Proto) -> io::Result<Vec<Message>> {
     let mut out = Vec::new();
     for family in [libc::AF_INET, libc::AF_INET6] {
         dump(family as u8, proto, &mut out)?;
@@ -79,7 +104,7 @@ impl Drop for Fd {
     }
 }
 
-fn dump(family: u8, proto: Proto, out: &mut Vec<Bound>) -> io::Result<()> {
+fn dump(family: u8, proto: Proto, out: &mut Vec<Message>) -> io::Result<()> {
     // SAFETY: plain socket(2); the result is checked.
     let fd = unsafe {
         libc::socket(
@@ -155,10 +180,7 @@ fn dump(family: u8, proto: Proto, out: &mut Vec<Bound>) -> io::Result<()> {
                 // SAFETY: bounds checked; plain repr(C) data.
                 let msg: Message =
                     unsafe { std::ptr::read_unaligned(buf[body..].as_ptr() as *const Message) };
-                out.push(Bound {
-                    port: u16::from_be_bytes(msg.id.sport),
-                    inode: u64::from(msg.inode),
-                });
+                out.push(msg);
             }
             at += (len + 3) & !3;
         }
@@ -183,5 +205,34 @@ mod tests {
             .unwrap()
             .iter()
             .any(|b| b.port == uport));
+    }
+
+    #[test]
+    fn sees_a_connection_waiting_in_the_accept_queue() {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket
+            .bind(
+                &"127.0.0.1:0"
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+                    .into(),
+            )
+            .unwrap();
+        socket.listen(3).unwrap();
+        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        let queue = |port| {
+            listen_queues()
+                .unwrap()
+                .into_iter()
+                .find(|q| q.port == port)
+                .unwrap()
+        };
+        assert_eq!(
+            (queue(addr.port()).queued, queue(addr.port()).limit),
+            (0, Some(3))
+        );
+        let _client = std::net::TcpStream::connect(addr).unwrap();
+        assert_eq!(queue(addr.port()).queued, 1);
     }
 }
