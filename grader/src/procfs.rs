@@ -1,6 +1,7 @@
-//! Reading Linux's `/proc`: which sockets a network namespace has listening, which a
-//! process owns, and a process's children, threads, descriptors and CPU time. Every
-//! function answers `Err` where `/proc` is missing, and callers turn that into `skip`.
+//! Reading Linux's `/proc`: which sockets a network namespace has listening (and how many
+//! connections wait in a listener's accept queue), which a process owns, and a process's
+//! children, threads, descriptors and CPU time. Every function answers `Err` where `/proc`
+//! is missing, and callers turn that into `skip`.
 
 use std::collections::HashSet;
 use std::fs;
@@ -22,6 +23,62 @@ pub struct Bound {
     pub port: u16,
     /// The socket's inode, to match against a process's descriptors.
     pub inode: u64,
+}
+
+/// The accept queue of a listening TCP socket: connections whose handshake is complete and
+/// that wait for the server's `accept()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListenQueue {
+    /// Local port.
+    pub port: u16,
+    /// Connections waiting for `accept()`.
+    pub queued: u32,
+    /// The `listen()` backlog, when the kernel says it (netlink does, the text table does
+    /// not). Linux takes a new connection while `queued <= limit`, and drops the client's
+    /// SYN otherwise (the client retries after 1 s).
+    pub limit: Option<u32>,
+}
+
+/// The accept queue of the socket listening on TCP `port` in the network namespace of
+/// `pid`, `None` when nothing listens there.
+pub fn listen_queue(pid: u32, port: u16) -> io::Result<Option<ListenQueue>> {
+    if same_netns(pid) {
+        if let Ok(found) = crate::sockdiag::listen_queues() {
+            return Ok(found.into_iter().find(|q| q.port == port));
+        }
+    }
+    let mut found = None;
+    for (i, file) in ["tcp", "tcp6"].iter().enumerate() {
+        match fs::read_to_string(format!("/proc/{pid}/net/{file}")) {
+            Ok(table) => {
+                found = found.or(parse_queues(&table).into_iter().find(|q| q.port == port))
+            }
+            Err(e) if i == 0 => return Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(found)
+}
+
+/// Listening rows of a `/proc/net/tcp{,6}` table with their accept queue (`rx_queue`).
+fn parse_queues(table: &str) -> Vec<ListenQueue> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() < 10 || cols[3] != "0A" {
+                return None;
+            }
+            let port = u16::from_str_radix(cols[1].rsplit(':').next()?, 16).ok()?;
+            let queued = u32::from_str_radix(cols[4].rsplit(':').next()?, 16).ok()?;
+            Some(ListenQueue {
+                port,
+                queued,
+                limit: None,
+            })
+        })
+        .collect()
 }
 
 /// True when this system has a Linux `/proc`.
@@ -224,6 +281,19 @@ mod tests {
             vec![Bound {
                 port: 4444,
                 inode: 12345
+            }]
+        );
+    }
+
+    #[test]
+    fn parses_an_accept_queue() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:115C 00000000:0000 0A 00000000:00000002 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0\n";
+        assert_eq!(
+            parse_queues(table),
+            vec![ListenQueue {
+                port: 4444,
+                queued: 2,
+                limit: None
             }]
         );
     }

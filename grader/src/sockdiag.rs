@@ -1,4 +1,5 @@
-//! Listing bound sockets through netlink `sock_diag`, filtered by state in the kernel.
+//! Listing bound sockets (and the accept queues of listeners) through netlink
+//! `sock_diag`, filtered by state in the kernel.
 //! Reading `/proc/net/tcp` instead makes the kernel walk and print every socket of the
 //! namespace, TIME_WAIT ones included, in page-sized pieces: after a few thousand probe
 //! connections that costs milliseconds per look, and readiness polls look often.
@@ -6,7 +7,7 @@
 //! sent the other end has received and read ([`tcp_connection`]).
 //! The answer covers the network namespace of the calling thread.
 
-use crate::procfs::{Bound, Proto};
+use crate::procfs::{Bound, ListenQueue, Proto};
 use std::io;
 use std::mem::size_of;
 use std::net::SocketAddrV4;
@@ -66,6 +67,30 @@ struct Message {
 
 /// Sockets listening (TCP) or bound and unconnected (UDP), IPv4 and IPv6.
 pub fn bound_sockets(proto: Proto) -> io::Result<Vec<Bound>> {
+    Ok(messages(proto)?
+        .iter()
+        .map(|m| Bound {
+            port: u16::from_be_bytes(m.id.sport),
+            inode: u64::from(m.inode),
+        })
+        .collect())
+}
+
+/// The accept queues of the listening TCP sockets: for a listener the kernel reports the
+/// connections waiting for `accept()` as its receive queue and the `listen()` backlog as
+/// its send queue.
+pub fn listen_queues() -> io::Result<Vec<ListenQueue>> {
+    Ok(messages(Proto::Tcp)?
+        .iter()
+        .map(|m| ListenQueue {
+            port: u16::from_be_bytes(m.id.sport),
+            queued: m.rqueue,
+            limit: Some(m.wqueue),
+        })
+        .collect())
+}
+
+fn messages(proto: Proto) -> io::Result<Vec<Message>> {
     let mut out = Vec::new();
     for family in [libc::AF_INET, libc::AF_INET6] {
         dump(family as u8, proto, &mut out)?;
@@ -130,7 +155,7 @@ fn receive(fd: &Fd, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
-fn dump(family: u8, proto: Proto, out: &mut Vec<Bound>) -> io::Result<()> {
+fn dump(family: u8, proto: Proto, out: &mut Vec<Message>) -> io::Result<()> {
     let fd = open()?;
     let (protocol, states) = match proto {
         Proto::Tcp => (libc::IPPROTO_TCP as u8, 1 << TCP_LISTEN),
@@ -174,10 +199,7 @@ fn dump(family: u8, proto: Proto, out: &mut Vec<Bound>) -> io::Result<()> {
                 // SAFETY: bounds checked; plain repr(C) data.
                 let msg: Message =
                     unsafe { std::ptr::read_unaligned(buf[body..].as_ptr() as *const Message) };
-                out.push(Bound {
-                    port: u16::from_be_bytes(msg.id.sport),
-                    inode: u64::from(msg.inode),
-                });
+                out.push(msg);
             }
             at += (len + 3) & !3;
         }
@@ -352,5 +374,33 @@ mod tests {
         drop(server);
         let gone = SocketAddrV4::new(*local.ip(), 1);
         assert_eq!(tcp_connection(gone, remote).unwrap(), None);
+    }
+    #[test]
+    fn sees_a_connection_waiting_in_the_accept_queue() {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket
+            .bind(
+                &"127.0.0.1:0"
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+                    .into(),
+            )
+            .unwrap();
+        socket.listen(3).unwrap();
+        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        let queue = |port| {
+            listen_queues()
+                .unwrap()
+                .into_iter()
+                .find(|q| q.port == port)
+                .unwrap()
+        };
+        assert_eq!(
+            (queue(addr.port()).queued, queue(addr.port()).limit),
+            (0, Some(3))
+        );
+        let _client = std::net::TcpStream::connect(addr).unwrap();
+        assert_eq!(queue(addr.port()).queued, 1);
     }
 }

@@ -138,7 +138,9 @@ pub fn exchange(
     })
 }
 
-fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exchange {
+/// Reads the answer as `reading` says, until `deadline` (the reading half of
+/// [`exchange`], for a connection that stays open across several exchanges).
+pub fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exchange {
     let mut ex = Exchange::default();
     let mut input = stream;
     let mut buf = vec![0u8; if reading.slow { 4096 } else { 64 * 1024 }];

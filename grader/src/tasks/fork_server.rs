@@ -1,43 +1,176 @@
-//! `fork-server` (SPEC sections 3 and 4). Its checks are not implemented yet: each reports
-//! `error` saying so, never a verdict on the program.
+//! `fork-server`: the lecture's fork-per-client server (`server-fork.py`). Checks: the
+//! stream checks, the concurrency checks, and two read from `/proc`: one live child per
+//! connected client, and no zombie left once clients have gone.
 
-use crate::check::{not_implemented, CheckDef};
+use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
+use crate::checks::concurrency::{self, ending, Advice, ANSWER};
+use crate::checks::inspect::{self, family, poll_until, Family};
+use crate::checks::{clients, stream};
+use crate::procfs::Proto;
+use crate::session::Server;
+use std::time::Duration;
+
+/// Clients connected at once by the process checks and `concurrent`.
+const CLIENTS: usize = 3;
+/// How long the children of connected clients may take to appear.
+const SPAWN: Duration = Duration::from_secs(5);
+/// How long children may take to end after their clients left.
+const EXIT: Duration = Duration::from_secs(5);
+/// How long a finished child may stay a zombie (SPEC `reaps-children`).
+const REAP: Duration = Duration::from_secs(2);
+
+const SERIAL: &str = "your server serves one client at a time: the parent must go back to accept() right after fork(), without waiting for the child (reap finished children with a SIGCHLD handler instead)";
+const SHARED: &str = "each child must serve only the connection accept() gave for it, and the parent must close its copy of it";
+
+const ADVICE: Advice = Advice {
+    serial: SERIAL,
+    shared: SHARED,
+};
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "echo",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::ECHO,
+        run: |ctx| stream::echo(ctx, LaunchOpts::default()),
     },
     CheckDef {
         id: "fragmented",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::FRAGMENTED,
+        run: |ctx| stream::fragmented(ctx, LaunchOpts::default()),
     },
     CheckDef {
         id: "concurrent",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: concurrency::CONCURRENT,
+        run: |ctx| concurrency::concurrent(ctx, LaunchOpts::default(), CLIENTS, SERIAL),
     },
     CheckDef {
         id: "isolation",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: concurrency::ISOLATION,
+        run: |ctx| concurrency::isolation(ctx, LaunchOpts::default(), 4, ADVICE),
     },
     CheckDef {
         id: "eof",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::EOF,
+        run: |ctx| stream::eof(ctx, LaunchOpts::default()),
     },
     CheckDef {
         id: "child-per-client",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "while N clients are connected, the server has at least N live child processes",
+        run: child_per_client,
     },
     CheckDef {
         id: "reaps-children",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "no zombie child remains 2 s after the clients left",
+        run: reaps_children,
     },
 ];
+
+/// `child-per-client`: with [`CLIENTS`] clients connected (and idle), at least as many
+/// live children appear.
+fn child_per_client(ctx: &CheckCtx) -> Outcome {
+    if let Some(skip) = inspect::unavailable() {
+        return skip;
+    }
+    let mut server = match Server::start(ctx, Proto::Tcp, LaunchOpts::default()) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let (addr, pid) = (server.addr(), server.program().pid());
+    let mut connected = Vec::new();
+    for i in 0..CLIENTS {
+        match clients::connect(pid, addr) {
+            Ok(s) => connected.push(s),
+            Err(e) => {
+                return Outcome::fail(format!(
+                    "the {} client could not connect ({e}){}",
+                    inspect::ordinal(i + 1),
+                    ending(&mut server)
+                ))
+            }
+        }
+    }
+    let mut most = 0;
+    let enough = poll_until(SPAWN, || {
+        let f = family(pid).ok()?;
+        most = most.max(f.live);
+        (f.live >= CLIENTS).then_some(())
+    });
+    match enough {
+        Some(()) => Outcome::pass(format!(
+            "{CLIENTS} clients connected, {most} live child processes"
+        )),
+        None => Outcome::fail(format!(
+            "while {CLIENTS} clients were connected, the server had at most {} within {} s{}: a fork server forks one child per client, right after accept(), and the parent goes back to accept() at once",
+            children(most, "live child process", "live child processes"),
+            SPAWN.as_secs(),
+            ending(&mut server)
+        )),
+    }
+}
+
+/// "no live child process", "1 live child process", "2 live child processes".
+fn children(n: usize, one: &str, many: &str) -> String {
+    match n {
+        0 => format!("no {one}"),
+        1 => format!("1 {one}"),
+        _ => format!("{n} {many}"),
+    }
+}
+
+/// `reaps-children`: [`CLIENTS`] clients connect and leave together, their children end;
+/// one more client connects, is served and leaves; [`REAP`] later no zombie may remain.
+fn reaps_children(ctx: &CheckCtx) -> Outcome {
+    if let Some(skip) = inspect::unavailable() {
+        return skip;
+    }
+    let mut server = match Server::start(ctx, Proto::Tcp, LaunchOpts::default()) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let (addr, pid) = (server.addr(), server.program().pid());
+    let look = || family(pid).unwrap_or_default();
+    // Clients that leave at the same moment: their children end together, so that a
+    // SIGCHLD handler that reaps only one child per signal leaves zombies behind.
+    let group: Vec<_> = (0..CLIENTS)
+        .filter_map(|_| clients::connect(pid, addr).ok())
+        .collect();
+    poll_until(SPAWN, || (look().live >= group.len()).then_some(()));
+    drop(group);
+    if poll_until(EXIT, || (look().live == 0).then_some(())).is_none() {
+        return Outcome::fail(format!(
+            "{} still running {} s after their clients left{}: a child must exit when its client leaves (break out of the loop when recv() returns b\"\", close the connection, then exit)",
+            children(look().live, "child process was", "child processes were"),
+            EXIT.as_secs(),
+            ending(&mut server)
+        ));
+    }
+    // Only that it is served matters here: the answers are judged by the other checks.
+    let message = b"one more client";
+    let last = clients::connect(pid, addr)
+        .map_err(|e| format!("could not connect ({e})"))
+        .and_then(|s| clients::served(&s, message, ANSWER));
+    if let Err(what) = last {
+        return Outcome::fail(format!(
+            "after {CLIENTS} clients came and left, one more client sent \"one more client\" and {what}{}",
+            ending(&mut server)
+        ));
+    }
+    let mut seen = Family::default();
+    let clean = poll_until(REAP, || {
+        seen = look();
+        (seen.zombies == 0 && seen.live == 0).then_some(())
+    });
+    match clean {
+        Some(()) => Outcome::pass(""),
+        None if seen.zombies > 0 => Outcome::fail(format!(
+            "{} s after the last client left, the server still had {} ({CLIENTS} clients came and left together, then one more came, was served and left): reap finished children, e.g. with a SIGCHLD handler that calls os.waitpid(-1, os.WNOHANG) in a loop until it returns 0 (reaping only before accept() leaves the last client's child a zombie until the next client comes)",
+            REAP.as_secs(),
+            children(seen.zombies, "zombie child", "zombie children")
+        )),
+        None => Outcome::fail(format!(
+            "the last client's child was still running {} s after its client left: a child must exit when its client leaves",
+            REAP.as_secs()
+        )),
+    }
+}

@@ -1,43 +1,169 @@
-//! `pool-server` (SPEC sections 3 and 4). Its checks are not implemented yet: each reports
-//! `error` saying so, never a verdict on the program.
+//! `pool-server`: the lecture's thread pool (`server-pool.py`): POOLSIZE workers take
+//! turns at `accept()` under a lock. Every check runs with its own POOLSIZE, drawn from
+//! its seed among 2, 3, 4, 6, 7 and 8 (never the lecture's 5, so a program that ignores
+//! the variable shows it). Checks: the stream checks, the concurrency checks (with
+//! POOLSIZE-1 idle clients, so a correct pool has one worker free; at most POOLSIZE
+//! clients in `isolation`), `bounded-threads` and `queued-clients`.
 
-use crate::check::{not_implemented, CheckDef};
+use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
+use crate::checks::backlog::{self, Stuck};
+use crate::checks::concurrency::{self, ending, Advice};
+use crate::checks::inspect::{self, count, ThreadSampler};
+use crate::checks::stream;
+use crate::procfs::Proto;
+use crate::session::Server;
+use std::time::Duration;
+
+/// How long the clients of a wave may go without any progress.
+const PATIENCE: Duration = Duration::from_secs(5);
+/// Clients beyond the pool in `queued-clients` (a `listen(1)` backlog holds two).
+const BEYOND: usize = 2;
+
+/// The POOLSIZE of one check, from its seed.
+pub fn pool_size(ctx: &CheckCtx) -> usize {
+    const SIZES: [usize; 6] = [2, 3, 4, 6, 7, 8];
+    SIZES[ctx.rng_seed()[0] as usize % SIZES.len()]
+}
+
+/// The environment of a pool of `size` workers.
+fn opts(size: usize) -> LaunchOpts {
+    LaunchOpts {
+        env: vec![("POOLSIZE".into(), size.to_string())],
+        ..LaunchOpts::default()
+    }
+}
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "echo",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::ECHO,
+        run: |ctx| stream::echo(ctx, opts(pool_size(ctx))),
     },
     CheckDef {
         id: "fragmented",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::FRAGMENTED,
+        run: |ctx| stream::fragmented(ctx, opts(pool_size(ctx))),
     },
     CheckDef {
         id: "concurrent",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "with POOLSIZE-1 clients connected and idle, one more is served",
+        run: concurrent,
     },
     CheckDef {
         id: "isolation",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "up to POOLSIZE clients connected together each get exactly their own answers",
+        run: isolation,
     },
     CheckDef {
         id: "eof",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::EOF,
+        run: |ctx| stream::eof(ctx, opts(pool_size(ctx))),
     },
     CheckDef {
         id: "bounded-threads",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "with 3xPOOLSIZE clients coming, never more than POOLSIZE+1 threads",
+        run: bounded_threads,
     },
     CheckDef {
         id: "queued-clients",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "clients beyond the pool wait in the backlog and are served once others leave",
+        run: queued_clients,
     },
 ];
+
+/// What to do when a client is not served while POOLSIZE-1 others are connected.
+fn serial(size: usize) -> String {
+    format!(
+        "with POOLSIZE={size} the server must serve {size} clients at once: start POOLSIZE workers (read POOLSIZE from the environment), each taking turns at accept() and releasing the accept lock right after accept(), not when its client leaves"
+    )
+}
+
+fn concurrent(ctx: &CheckCtx) -> Outcome {
+    let size = pool_size(ctx);
+    concurrency::concurrent(ctx, opts(size), size - 1, &serial(size))
+}
+
+fn isolation(ctx: &CheckCtx) -> Outcome {
+    let size = pool_size(ctx);
+    let advice = Advice {
+        serial: &serial(size),
+        shared: "each worker must serve the connection its own accept() returned, until that client leaves",
+    };
+    concurrency::isolation(ctx, opts(size), size, advice)
+}
+
+/// `bounded-threads`: 3xPOOLSIZE clients come in waves (as many as the backlog takes,
+/// the oldest served leaving to make room) while the thread count is sampled; it may
+/// never exceed POOLSIZE+1. Only the count is judged here: clients that are not served
+/// are the business of the other checks.
+fn bounded_threads(ctx: &CheckCtx) -> Outcome {
+    if let Some(skip) = inspect::unavailable() {
+        return skip;
+    }
+    let size = pool_size(ctx);
+    let mut server = match Server::start(ctx, Proto::Tcp, opts(size)) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let (addr, pid) = (server.addr(), server.program().pid());
+    let sampler = ThreadSampler::start(pid);
+    let total = 3 * size;
+    let rolled = backlog::roll(pid, addr, total, PATIENCE);
+    let most = sampler.most();
+    let limit = size + 1;
+    if most > limit {
+        return Outcome::fail(format!(
+            "with POOLSIZE={size} and {total} clients coming, the server had {} at one point; a pool is POOLSIZE workers plus the main thread, {limit} in all, however many clients come: let the workers take turns at accept() and serve each client themselves, starting no thread per client",
+            count(most, "thread")
+        ));
+    }
+    let note = match rolled {
+        Ok(()) => String::new(),
+        Err(_) => format!(" (not every client was served{})", ending(&mut server)),
+    };
+    Outcome::pass(format!(
+        "at most {} with POOLSIZE={size} and {total} clients coming{note}",
+        count(most, "thread")
+    ))
+}
+
+/// `queued-clients`: POOLSIZE+2 clients come; those beyond the pool wait in the backlog
+/// and must each be served once earlier clients leave; none may be refused.
+fn queued_clients(ctx: &CheckCtx) -> Outcome {
+    if let Some(skip) = inspect::unavailable() {
+        return skip;
+    }
+    let size = pool_size(ctx);
+    let mut server = match Server::start(ctx, Proto::Tcp, opts(size)) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let (addr, pid) = (server.addr(), server.program().pid());
+    let total = size + BEYOND;
+    const TURNS: &str = "a worker must go back to accept() when its client leaves (a loop in run()), so that the clients waiting in the backlog are served in turn";
+    let (what, advice) = match backlog::roll(pid, addr, total, PATIENCE) {
+        Ok(()) => {
+            return Outcome::pass(format!(
+                "POOLSIZE={size}: all {total} clients were served, those beyond the pool once earlier ones left"
+            ))
+        }
+        Err(Stuck::Wrong(what)) => (what, ""),
+        Err(Stuck::Refused(what)) => (what, ""),
+        Err(Stuck::Closed(what)) => {
+            // The server may be ending: let it, to tell how.
+            server.program().wait_exit(Duration::from_secs(1));
+            (what, TURNS)
+        }
+        Err(Stuck::Stalled(what)) => (what, TURNS),
+    };
+    let end = ending(&mut server);
+    let advice = if advice.is_empty() {
+        String::new()
+    } else {
+        format!(": {advice}")
+    };
+    Outcome::fail(format!(
+        "POOLSIZE={size}, {total} clients: {what}{end}{advice}"
+    ))
+}

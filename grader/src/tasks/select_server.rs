@@ -1,48 +1,166 @@
-//! `select-server` (SPEC sections 3 and 4). Its checks are not implemented yet: each reports
-//! `error` saying so, never a verdict on the program.
+//! `select-server`: the lecture's `select()` multiplexing server (`server-select.py`): one
+//! process, one thread, many clients. Checks: the stream checks, the concurrency checks,
+//! `single-thread` and `no-fd-leak` (read from `/proc`), and `slow-reader`.
 
-use crate::check::{not_implemented, CheckDef};
+use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
+use crate::checks::concurrency::{self, ending, Advice, ANSWER};
+use crate::checks::inspect::{self, count, family, plural, poll_until, ThreadSampler};
+use crate::checks::{clients, slow_reader, stream};
+use crate::procfs::{self, Proto};
+use crate::session::Server;
+use std::time::Duration;
+
+/// Clients connected at once by `concurrent` and `single-thread`.
+const CLIENTS: usize = 3;
+/// Clients that come and go one after another in `no-fd-leak`.
+const CYCLES: usize = 20;
+/// Descriptors a server may open once and keep (a selector's epoll descriptor, say).
+const FD_SLACK: usize = 2;
+/// How long the server has to close the sockets of clients that left.
+const CLOSE: Duration = Duration::from_secs(3);
+
+const SERIAL: &str = "your server serves one client at a time: after accept() and after each recv(), go back to select() (never loop on one client's recv())";
+const SHARED: &str = "answer each client on the socket select() reported readable";
+const STALLED: &str = "one client that does not read must not stall the others: make the client sockets non-blocking, keep each client's unsent answers in a buffer of its own, send them when select() reports the socket writable, and stop reading from a client while its buffer is full";
+
+const ADVICE: Advice = Advice {
+    serial: SERIAL,
+    shared: SHARED,
+};
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "echo",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::ECHO,
+        run: |ctx| stream::echo(ctx, LaunchOpts::default()),
     },
     CheckDef {
         id: "fragmented",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::FRAGMENTED,
+        run: |ctx| stream::fragmented(ctx, LaunchOpts::default()),
     },
     CheckDef {
         id: "concurrent",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: concurrency::CONCURRENT,
+        run: |ctx| concurrency::concurrent(ctx, LaunchOpts::default(), CLIENTS, SERIAL),
     },
     CheckDef {
         id: "isolation",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: concurrency::ISOLATION,
+        run: |ctx| concurrency::isolation(ctx, LaunchOpts::default(), 4, ADVICE),
     },
     CheckDef {
         id: "eof",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::EOF,
+        run: |ctx| stream::eof(ctx, LaunchOpts::default()),
     },
     CheckDef {
         id: "single-thread",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "one thread and no child process while several clients are served",
+        run: single_thread,
     },
     CheckDef {
         id: "no-fd-leak",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "open descriptors do not grow as clients come and go",
+        run: no_fd_leak,
     },
     CheckDef {
         id: "slow-reader",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "a client that sends much and never reads does not stall the others",
+        run: |ctx| slow_reader::slow_reader(ctx, LaunchOpts::default(), STALLED),
     },
 ];
+
+/// `single-thread`: [`CLIENTS`] clients connect, then each is served in turn while all
+/// stay connected; meanwhile the server must keep one thread and start no process. (A
+/// client that is not served ends the exchanges early: that is `concurrent`'s business;
+/// what was seen until then is judged.)
+fn single_thread(ctx: &CheckCtx) -> Outcome {
+    if let Some(skip) = inspect::unavailable() {
+        return skip;
+    }
+    let mut server = match Server::start(ctx, Proto::Tcp, LaunchOpts::default()) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let (addr, pid) = (server.addr(), server.program().pid());
+    let sampler = ThreadSampler::start(pid);
+    let connected: Vec<_> = (0..CLIENTS)
+        .filter_map(|_| clients::connect(pid, addr).ok())
+        .collect();
+    let mut processes = 0;
+    for (i, c) in connected.iter().enumerate() {
+        let served = clients::served(c, format!("client {}\n", i + 1).as_bytes(), ANSWER);
+        processes = processes.max(family(pid).map_or(0, |f| f.live + f.zombies));
+        if served.is_err() {
+            break;
+        }
+    }
+    let threads = sampler.most();
+    if threads > 1 {
+        return Outcome::fail(format!(
+            "while {} clients were connected the server had {}: a select server serves every client from its one thread, with select() telling which socket is ready (no threading)",
+            connected.len(),
+            count(threads, "thread")
+        ));
+    }
+    if processes > 0 {
+        return Outcome::fail(format!(
+            "while {} clients were connected the server had {}: a select server serves every client from one process (no fork)",
+            connected.len(),
+            plural(processes, "child process", "child processes")
+        ));
+    }
+    if server.program().status().is_some() {
+        return Outcome::fail(format!("the server ended{}", ending(&mut server)));
+    }
+    Outcome::pass(format!(
+        "1 thread, no child process, with {} clients connected",
+        connected.len()
+    ))
+}
+
+/// `no-fd-leak`: [`CYCLES`] clients connect, are served (whatever the answer: the other
+/// checks compare answers) and leave, one after another; then the server's open
+/// descriptors must come back to what they were (give or take [`FD_SLACK`]).
+fn no_fd_leak(ctx: &CheckCtx) -> Outcome {
+    if let Some(skip) = inspect::unavailable() {
+        return skip;
+    }
+    let mut server = match Server::start(ctx, Proto::Tcp, LaunchOpts::default()) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let (addr, pid) = (server.addr(), server.program().pid());
+    let before = match procfs::fd_count(pid) {
+        Ok(n) => n,
+        Err(e) => return Outcome::error(format!("could not count the server's descriptors: {e}")),
+    };
+    for i in 0..CYCLES {
+        let served = clients::connect(pid, addr)
+            .map_err(|e| format!("could not connect ({e})"))
+            .and_then(|c| clients::served(&c, format!("visitor {}\n", i + 1).as_bytes(), ANSWER));
+        if let Err(what) = served {
+            return Outcome::fail(format!(
+                "clients came and left one after another; the {} {what}{}",
+                inspect::ordinal(i + 1),
+                ending(&mut server)
+            ));
+        }
+    }
+    let mut now = before;
+    let closed = poll_until(CLOSE, || {
+        now = procfs::fd_count(pid).ok()?;
+        (now <= before + FD_SLACK).then_some(())
+    });
+    match closed {
+        Some(()) => Outcome::pass(format!(
+            "{before} open descriptors before {CYCLES} clients came and left, {now} after"
+        )),
+        None => Outcome::fail(format!(
+            "after {CYCLES} clients came and left one after another, the server had {now} open descriptors, {before} before they came ({} s later): close each client's socket when recv() returns b\"\", and forget it (remove it from the lists you give select())",
+            CLOSE.as_secs()
+        )),
+    }
+}

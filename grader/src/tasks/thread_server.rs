@@ -1,43 +1,165 @@
-//! `thread-server` (SPEC sections 3 and 4). Its checks are not implemented yet: each reports
-//! `error` saying so, never a verdict on the program.
+//! `thread-server`: the lecture's thread-per-client server (`server-thread.py`, its
+//! `ClientSocket(threading.Thread)`). Checks: the stream checks, the concurrency checks
+//! (`isolation` catches the slide's `run()` using the global `conn`), and two read from
+//! `/proc`: a thread per connected client, and no thread left once they have gone.
 
-use crate::check::{not_implemented, CheckDef};
+use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
+use crate::checks::concurrency::{self, ending, Advice};
+use crate::checks::inspect::{self, count, poll_until};
+use crate::checks::{clients, stream};
+use crate::procfs::{self, Proto};
+use crate::session::Server;
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// Clients connected at once by the process checks and `concurrent`.
+const CLIENTS: usize = 3;
+/// How long the threads of connected clients may take to appear.
+const SPAWN: Duration = Duration::from_secs(5);
+/// How long threads may take to end after their clients left.
+const LEAVE: Duration = Duration::from_secs(3);
+
+const SERIAL: &str = "your server serves one client at a time: start a thread per client with ClientSocket(conn, addr).start() (calling run() serves the client in the main thread) and go back to accept() at once";
+const SHARED: &str = "each thread must use its own connection (self.conn, given to its constructor), not the global conn, which accept() has meanwhile set to the latest client";
+
+const ADVICE: Advice = Advice {
+    serial: SERIAL,
+    shared: SHARED,
+};
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         id: "echo",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::ECHO,
+        run: |ctx| stream::echo(ctx, LaunchOpts::default()),
     },
     CheckDef {
         id: "fragmented",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::FRAGMENTED,
+        run: |ctx| stream::fragmented(ctx, LaunchOpts::default()),
     },
     CheckDef {
         id: "concurrent",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: concurrency::CONCURRENT,
+        run: |ctx| concurrency::concurrent(ctx, LaunchOpts::default(), CLIENTS, SERIAL),
     },
     CheckDef {
         id: "isolation",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: concurrency::ISOLATION,
+        run: |ctx| concurrency::isolation(ctx, LaunchOpts::default(), 4, ADVICE),
     },
     CheckDef {
         id: "eof",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: stream::EOF,
+        run: |ctx| stream::eof(ctx, LaunchOpts::default()),
     },
     CheckDef {
         id: "thread-per-client",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "while N clients are connected, the server has at least N more threads",
+        run: thread_per_client,
     },
     CheckDef {
         id: "no-thread-leak",
-        summary: "(not implemented yet)",
-        run: not_implemented,
+        summary: "after the clients leave, the thread count returns to what it was",
+        run: no_thread_leak,
     },
 ];
+
+/// A started server, its thread count before any client, and [`CLIENTS`] connected
+/// (idle) clients; or the outcome that ends the check.
+fn with_clients<'a>(ctx: &'a CheckCtx<'a>) -> Result<(Server<'a>, usize, Vec<TcpStream>), Outcome> {
+    if let Some(skip) = inspect::unavailable() {
+        return Err(skip);
+    }
+    let mut server = Server::start(ctx, Proto::Tcp, LaunchOpts::default())?;
+    let (addr, pid) = (server.addr(), server.program().pid());
+    let before = procfs::threads(pid)
+        .map_err(|e| Outcome::error(format!("could not read the server's thread count: {e}")))?;
+    let mut connected = Vec::new();
+    for i in 0..CLIENTS {
+        match clients::connect(pid, addr) {
+            Ok(s) => connected.push(s),
+            Err(e) => {
+                return Err(Outcome::fail(format!(
+                    "the {} client could not connect ({e}){}",
+                    inspect::ordinal(i + 1),
+                    ending(&mut server)
+                )))
+            }
+        }
+    }
+    Ok((server, before, connected))
+}
+
+/// Polls the thread count of `pid` until `done` says so; returns the last count and the
+/// largest seen, and whether `done` held.
+fn watch_threads(
+    pid: u32,
+    timeout: Duration,
+    done: impl Fn(usize) -> bool,
+) -> (usize, usize, bool) {
+    let (mut last, mut most) = (0, 0);
+    let held = poll_until(timeout, || {
+        last = procfs::threads(pid).ok()?;
+        most = most.max(last);
+        done(last).then_some(())
+    });
+    (last, most, held.is_some())
+}
+
+/// `thread-per-client`: with [`CLIENTS`] clients connected, at least as many threads more
+/// than before they came.
+fn thread_per_client(ctx: &CheckCtx) -> Outcome {
+    let (mut server, before, _clients) = match with_clients(ctx) {
+        Ok(v) => v,
+        Err(o) => return o,
+    };
+    let pid = server.program().pid();
+    let (_, most, held) = watch_threads(pid, SPAWN, |n| n >= before + CLIENTS);
+    if held {
+        return Outcome::pass(format!(
+            "{} before the clients came, {most} with {CLIENTS} clients connected",
+            count(before, "thread")
+        ));
+    }
+    Outcome::fail(format!(
+        "while {CLIENTS} clients were connected, the server had at most {} within {} s ({} before they came){}: {SERIAL}",
+        count(most, "thread"),
+        SPAWN.as_secs(),
+        before,
+        ending(&mut server)
+    ))
+}
+
+/// `no-thread-leak`: [`CLIENTS`] clients connect (their threads start), then leave; the
+/// thread count must return to what it was before they came.
+fn no_thread_leak(ctx: &CheckCtx) -> Outcome {
+    let (mut server, before, connected) = match with_clients(ctx) {
+        Ok(v) => v,
+        Err(o) => return o,
+    };
+    let pid = server.program().pid();
+    // A server without a thread per client is judged by `thread-per-client`; here only
+    // threads that were started matter.
+    let (_, during, _) = watch_threads(pid, SPAWN, |n| n >= before + CLIENTS);
+    drop(connected);
+    let (after, _, held) = watch_threads(pid, LEAVE, |n| n <= before);
+    if held {
+        return Outcome::pass(format!(
+            "{} with {CLIENTS} clients connected, back to {before} after they left",
+            count(during, "thread")
+        ));
+    }
+    if server.program().status().is_some() {
+        return Outcome::fail(format!(
+            "the server ended when its clients left{}",
+            ending(&mut server)
+        ));
+    }
+    Outcome::fail(format!(
+        "{} s after its {CLIENTS} clients left, the server still had {} ({before} before they came, {during} while they were connected): a client's thread must end when its client leaves (return from run() once recv() returns b\"\"), and leave no other thread behind (such as a Timer started per client)",
+        LEAVE.as_secs(),
+        count(after, "thread")
+    ))
+}

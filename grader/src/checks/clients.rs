@@ -1,0 +1,188 @@
+//! The grader's clients for the concurrency checks: connections opened only when the
+//! server's listen backlog has room, kept open as long as a check needs them, and asked
+//! one message at a time. Waiting for room matters with the lecture's `listen(1)`: a
+//! connection that finds the accept queue full has its SYN dropped and the kernel retries
+//! only a second later, so connecting blindly would make every check of a correct server
+//! slow, and its timing depend on load.
+
+use crate::escape;
+use crate::gen::upper;
+use crate::probe::tcp::{self, Reading};
+use crate::procfs::{self, ListenQueue};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// Deadline for connecting (allows for a full `listen(1)` backlog: SYN retried after 1 s).
+pub const CONNECT: Duration = crate::checks::stream::CONNECT;
+/// How long to wait for room in the backlog before connecting anyway.
+const ROOM: Duration = Duration::from_secs(1);
+
+/// The listen backlog of the server `pid` on `port`, when `/proc` tells.
+pub fn queue(pid: u32, port: u16) -> Option<ListenQueue> {
+    procfs::listen_queue(pid, port).ok().flatten()
+}
+
+/// True when the backlog can take one more connection without dropping its SYN (when
+/// the limit is unknown: when nothing waits in it).
+pub fn has_room(queue: Option<ListenQueue>) -> bool {
+    match queue {
+        Some(q) => q.queued <= q.limit.unwrap_or(0),
+        None => true,
+    }
+}
+
+/// Connects to the server `pid` listening on `addr`, once its backlog has room (waiting
+/// at most a second for it; then the kernel's SYN retries take over, within [`CONNECT`]).
+pub fn connect(pid: u32, addr: SocketAddr) -> std::io::Result<TcpStream> {
+    crate::checks::inspect::poll_until(ROOM, || has_room(queue(pid, addr.port())).then_some(()));
+    tcp::connect(addr, CONNECT)
+}
+
+/// Waits until the server `pid` has accepted every connection waiting in its backlog;
+/// false when some still wait after `timeout` (or `/proc` cannot tell).
+pub fn all_accepted(pid: u32, port: u16, timeout: Duration) -> bool {
+    crate::checks::inspect::poll_until(timeout, || {
+        queue(pid, port).and_then(|q| (q.queued == 0).then_some(()))
+    })
+    .is_some()
+}
+
+/// Sends `data` and waits for its upper-case. The error says what came instead, to be
+/// put after "sent ...": "and got no answer within 5 s". The connection stays usable.
+pub fn ask(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
+    send(stream, data, timeout)?;
+    expect(stream, data, timeout)
+}
+
+/// Waits for the upper-case of `data`, sent before.
+pub fn expect(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
+    judge(&upper(data), &answer(stream, data.len(), timeout), timeout)
+}
+
+/// Sends `data` and waits until an answer (of any content) arrives: for checks that
+/// judge something else than the answers, which other checks compare.
+pub fn served(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
+    send(stream, data, timeout)?;
+    let ex = answer(stream, data.len(), timeout);
+    if ex.received.is_empty() {
+        judge(&upper(data), &ex, timeout)
+    } else {
+        Ok(())
+    }
+}
+
+/// Sends `data`; the error reads "could not be sent (...)".
+pub fn send(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
+    let _ = stream.set_write_timeout(Some(timeout));
+    let mut out = stream;
+    out.write_all(data)
+        .map_err(|e| format!("could not be sent ({e})"))
+}
+
+/// Reads `len` bytes of answer, or what came until `timeout` or the end.
+fn answer(stream: &TcpStream, len: usize, timeout: Duration) -> tcp::Exchange {
+    tcp::read_answer(
+        stream,
+        &Reading::exact(len, timeout),
+        Instant::now() + timeout,
+    )
+}
+
+/// Compares an answer with what was expected; the error reads "and got ...".
+pub fn judge(expected: &[u8], ex: &tcp::Exchange, timeout: Duration) -> Result<(), String> {
+    if ex.received == expected {
+        return Ok(());
+    }
+    let ending = match ex.ending() {
+        e if e.is_empty() => String::new(),
+        e => format!(" ({e})"),
+    };
+    if ex.received.is_empty() {
+        if ex.eof || ex.read_error.is_some() {
+            return Err(format!("got no answer: the connection was closed{ending}"));
+        }
+        return Err(format!("got no answer within {} s", timeout.as_secs_f64()));
+    }
+    if ex.received.len() < expected.len() && expected.starts_with(&ex.received) {
+        return Err(format!(
+            "got only the first {} of {} bytes, {}{ending}",
+            ex.received.len(),
+            expected.len(),
+            escape::bytes_short(&ex.received, 60)
+        ));
+    }
+    Err(format!(
+        "got a wrong answer: {}{ending}",
+        escape::first_difference(expected, &ex.received).unwrap_or_default()
+    ))
+}
+
+/// Whatever has arrived on `stream` and was not read yet, without waiting.
+pub fn unread(stream: &TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    if stream.set_nonblocking(true).is_err() {
+        return got;
+    }
+    let mut buf = [0u8; 4096];
+    let mut input = stream;
+    loop {
+        match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    let _ = stream.set_nonblocking(false);
+    got
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(received: &[u8], eof: bool) -> tcp::Exchange {
+        tcp::Exchange {
+            received: received.to_vec(),
+            eof,
+            timed_out: !eof,
+            ..tcp::Exchange::default()
+        }
+    }
+
+    #[test]
+    fn judges_say_what_came_instead() {
+        let t = Duration::from_secs(3);
+        assert_eq!(judge(b"AB", &ex(b"AB", false), t), Ok(()));
+        assert_eq!(
+            judge(b"AB", &ex(b"", false), t).unwrap_err(),
+            "got no answer within 3 s"
+        );
+        assert!(judge(b"AB", &ex(b"", true), t)
+            .unwrap_err()
+            .contains("connection was closed"));
+        assert!(judge(b"ABC", &ex(b"A", false), t)
+            .unwrap_err()
+            .contains("only the first 1 of 3 bytes"));
+        assert!(judge(b"AB", &ex(b"ab", false), t)
+            .unwrap_err()
+            .contains("wrong answer"));
+    }
+
+    #[test]
+    fn room_follows_the_kernel_rule() {
+        let q = |queued, limit| {
+            Some(ListenQueue {
+                port: 1,
+                queued,
+                limit,
+            })
+        };
+        assert!(has_room(None));
+        assert!(has_room(q(1, Some(1))));
+        assert!(!has_room(q(2, Some(1))));
+        assert!(has_room(q(0, None)));
+        assert!(!has_room(q(1, None)));
+    }
+}

@@ -1,0 +1,370 @@
+//! The checks every concurrent server has (SPEC section 4), written once for the fork,
+//! thread, pool and select servers: `concurrent` (a client is served while others are
+//! connected and idle) and `isolation` (clients connected together each get exactly their
+//! own answers). Each task passes its environment and its own advice for the student.
+
+use crate::check::{CheckCtx, LaunchOpts, Outcome};
+use crate::checks::clients;
+use crate::checks::inspect::{self, ordinal};
+use crate::escape;
+use crate::gen;
+use crate::probe::tcp::{self, Reading};
+use crate::procfs::Proto;
+use crate::prop;
+use crate::session::{CaseError, Server};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// Deadline for an answer while other clients are connected. A server that serves one
+/// client at a time never answers, so this is generous.
+pub const ANSWER: Duration = crate::checks::stream::ANSWER;
+/// Deadline for each answer of `isolation`; shorter, as a failing case is shrunk by
+/// running it again and again.
+const STEP_ANSWER: Duration = Duration::from_secs(3);
+/// How long `isolation` waits for the server to accept its clients before they write.
+const ACCEPTED: Duration = Duration::from_secs(1);
+/// How long a server that left a client without any answer has to end, if it is ending.
+const ENDING: Duration = Duration::from_secs(2);
+
+/// One-line meanings, for reports.
+pub const CONCURRENT: &str = "a client is served while other clients are connected and idle";
+pub const ISOLATION: &str =
+    "clients connected together, writing in turns, each get exactly their own answers";
+
+/// "the program exited with status 1; ..." when the server has ended, else nothing.
+pub fn ending(server: &mut Server) -> String {
+    let program = server.program();
+    if program.status().is_some() {
+        format!("; {}", program.exit_story())
+    } else {
+        String::new()
+    }
+}
+
+/// `concurrent`: `idle` clients connect and send nothing; one more client must then be
+/// served within [`ANSWER`]. `advice` says what to do when it is not.
+pub fn concurrent(ctx: &CheckCtx, opts: LaunchOpts, idle: usize, advice: &str) -> Outcome {
+    let mut server = match Server::start(ctx, Proto::Tcp, opts) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let (addr, pid) = (server.addr(), server.program().pid());
+    let mut idle_clients = Vec::new();
+    for i in 0..idle {
+        match clients::connect(pid, addr) {
+            Ok(s) => idle_clients.push(s),
+            Err(e) => {
+                let end = ending(&mut server);
+                return Outcome::fail(format!(
+                    "{}could not connect ({e}){end}: {advice}",
+                    while_connected(i)
+                ));
+            }
+        }
+    }
+    let message = b"anybody there?";
+    let start = Instant::now();
+    let probe = match clients::connect(pid, addr) {
+        Ok(s) => s,
+        Err(e) => {
+            let end = ending(&mut server);
+            return Outcome::fail(format!(
+                "while {} connected and idle (connected, nothing sent), a {} client could not even connect within {} s ({e}){end}: {advice}",
+                connected(idle),
+                ordinal(idle + 1),
+                clients::CONNECT.as_secs()
+            ));
+        }
+    };
+    match clients::ask(&probe, message, ANSWER) {
+        Ok(()) => Outcome::pass(format!(
+            "while {} connected and idle, a {} was served in {} ms",
+            connected(idle),
+            ordinal(idle + 1),
+            start.elapsed().as_millis()
+        )),
+        Err(what) => {
+            let end = ending(&mut server);
+            Outcome::fail(format!(
+                "while {} connected and idle (connected, nothing sent), a {} client sent {} and {what}{end}: {advice}",
+                connected(idle),
+                ordinal(idle + 1),
+                escape::bytes(message)
+            ))
+        }
+    }
+}
+
+/// "" for the first client, "while 2 clients were connected and idle, a 3rd " after.
+fn while_connected(i: usize) -> String {
+    if i == 0 {
+        String::new()
+    } else {
+        format!(
+            "while {} connected and idle, a {} ",
+            connected(i),
+            ordinal(i + 1)
+        )
+    }
+}
+
+/// "1 client was", "3 clients were".
+fn connected(n: usize) -> String {
+    if n == 1 {
+        "1 client was".into()
+    } else {
+        format!("{n} clients were")
+    }
+}
+
+/// One write of `isolation`: client `who` (0-based) sends `data` and waits for its answer.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Which client writes.
+    pub who: usize,
+    /// What it writes.
+    pub data: Vec<u8>,
+}
+
+/// 2 to `max_clients` clients and 1 to 12 steps, each by a random client with a short
+/// random text (whitespace-only and 1-byte texts included); shrinks towards fewer
+/// clients, fewer steps, lower client numbers and shorter texts.
+fn interleavings(max_clients: usize) -> impl Strategy<Value = (usize, Vec<Step>)> {
+    (2..=max_clients.max(2)).prop_flat_map(|clients| {
+        let step = (0..clients, gen::text(24, 24)).prop_map(|(who, data)| Step { who, data });
+        (Just(clients), vec(step, 1..=12))
+    })
+}
+
+/// How a case looks in a report.
+fn show((clients, steps): &(usize, Vec<Step>)) -> String {
+    let s: Vec<String> = steps
+        .iter()
+        .map(|s| format!("client {} sends {}", s.who + 1, escape::bytes(&s.data)))
+        .collect();
+    format!("{clients} clients connect, then {}", s.join("; "))
+}
+
+/// What to tell the student when `isolation` fails.
+#[derive(Clone, Copy)]
+pub struct Advice<'a> {
+    /// For a client that gets no answer: the usual cause is serving one at a time.
+    pub serial: &'a str,
+    /// For answers that reach another client: a handler using a shared connection.
+    pub shared: &'a str,
+}
+
+/// Runs one interleaving on a fresh set of connections.
+///
+/// The error's `answered` is false when a client got nothing at all (no answer, closed,
+/// or could not connect): what a server that is ending looks like.
+fn interleave(
+    server: &mut Server,
+    clients: usize,
+    steps: &[Step],
+    advice: Advice,
+) -> Result<(), CaseError> {
+    let (addr, pid) = (server.addr(), server.program().pid());
+    let mut streams: Vec<TcpStream> = Vec::new();
+    for i in 0..clients {
+        let s = clients::connect(pid, addr).map_err(|e| {
+            let end = ending(server);
+            CaseError::silent(if i == 0 {
+                format!("could not connect ({e}){end}")
+            } else {
+                format!(
+                    "while {} connected, a {} could not connect ({e}){end}: {}",
+                    connected(i),
+                    ordinal(i + 1),
+                    advice.serial
+                )
+            })
+        })?;
+        streams.push(s);
+    }
+    // Let the server take every client before anybody writes (a serial server never does).
+    clients::all_accepted(pid, addr.port(), ACCEPTED);
+    for step in steps {
+        let who = step.who + 1;
+        let sent = escape::bytes(&step.data);
+        let (asked, elsewhere) = ask_watching(&streams, step.who, &step.data);
+        match asked {
+            Err(what) if elsewhere.is_empty() => {
+                return Err(CaseError::silent(format!(
+                    "with {clients} clients connected, client {who} sent {sent} and {what}, while the other {} stayed connected{}: {} (or a handler reads another client's connection: {})",
+                    if clients == 2 { "client" } else { "clients" },
+                    ending(server),
+                    advice.serial,
+                    advice.shared
+                )))
+            }
+            Err(what) => {
+                return Err(CaseError::answered(format!(
+                    "with {clients} clients connected, client {who} sent {sent} and {what}{elsewhere}{}: {}",
+                    ending(server),
+                    advice.shared
+                )))
+            }
+            Ok(()) if !elsewhere.is_empty() => {
+                return Err(CaseError::answered(format!(
+                    "with {clients} clients connected, client {who} sent {sent} and got its answer{elsewhere}: {}",
+                    advice.shared
+                )))
+            }
+            Ok(()) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Client `who` sends `data` and waits for its answer while watching the others: an
+/// answer that reaches another client ends the wait at once. Returns the verdict on
+/// the answer and what the others received ("" when nothing).
+fn ask_watching(streams: &[TcpStream], who: usize, data: &[u8]) -> (Result<(), String>, String) {
+    if let Err(what) = clients::send(&streams[who], data, STEP_ANSWER) {
+        return (Err(what), strays(streams, who));
+    }
+    let expected = gen::upper(data);
+    let deadline = Instant::now() + STEP_ANSWER;
+    let mut ex = tcp::Exchange::default();
+    loop {
+        let now = Instant::now();
+        let slice = (deadline.saturating_duration_since(now)).min(Duration::from_millis(20));
+        let reading = Reading::exact(expected.len() - ex.received.len(), slice);
+        let part = tcp::read_answer(&streams[who], &reading, now + slice);
+        ex.received.extend_from_slice(&part.received);
+        (ex.eof, ex.read_error) = (part.eof, part.read_error);
+        if ex.received.len() >= expected.len() || ex.eof || ex.read_error.is_some() {
+            break;
+        }
+        let elsewhere = strays(streams, who);
+        if !elsewhere.is_empty() {
+            let verdict = if ex.received.is_empty() {
+                Err("got no answer".to_string())
+            } else {
+                clients::judge(&expected, &ex, STEP_ANSWER)
+            };
+            return (verdict, elsewhere);
+        }
+        if Instant::now() >= deadline {
+            ex.timed_out = true;
+            break;
+        }
+    }
+    (
+        clients::judge(&expected, &ex, STEP_ANSWER),
+        strays(streams, who),
+    )
+}
+
+/// "; client 2 received "XYZ" instead" for every other client that got something.
+fn strays(streams: &[TcpStream], writer: usize) -> String {
+    streams
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != writer)
+        .filter_map(|(i, s)| {
+            let got = clients::unread(s);
+            (!got.is_empty()).then(|| {
+                format!(
+                    "; client {}, which had sent nothing since its last answer, received {}",
+                    i + 1,
+                    escape::bytes_short(&got, 40)
+                )
+            })
+        })
+        .collect()
+}
+
+/// `isolation`: 2 to `max_clients` clients connect; then they write in turns, each
+/// awaiting its answer while all stay connected; each must get exactly its own answers,
+/// and nobody else anything. Each case starts on a running server (see
+/// [`restart_if_done`]).
+pub fn isolation(ctx: &CheckCtx, opts: LaunchOpts, max_clients: usize, advice: Advice) -> Outcome {
+    let server = match Server::start(ctx, Proto::Tcp, opts) {
+        Ok(s) => std::cell::RefCell::new(s),
+        Err(o) => return o,
+    };
+    prop::check(
+        ctx,
+        ctx.run.cases.clamp(1, 16),
+        interleavings(max_clients),
+        show,
+        |(clients, steps)| {
+            let server = &mut *server.borrow_mut();
+            restart_if_done(server)?;
+            match interleave(server, *clients, steps, advice) {
+                Err(e) if !e.answered && ended_cleanly(server) => {
+                    server.launch().map_err(|o| o.message)?;
+                    interleave(server, *clients, steps, advice).map_err(|e| e.message)
+                }
+                result => result.map_err(|e| e.message),
+            }
+        },
+    )
+}
+
+/// Every case starts with a running server: one that ended (with status 0 after serving
+/// some clients, say, or crashed by an earlier case) is started again, as the stream
+/// checks do. Whether it may end is judged elsewhere (`queued-clients`); a crash during
+/// a case is that case's verdict.
+fn restart_if_done(server: &mut Server) -> Result<(), String> {
+    match server.program().status() {
+        Some(_) => server.launch().map_err(|o| o.message),
+        None => Ok(()),
+    }
+}
+
+/// True when the server ends with status 0 within [`ENDING`] (a pool whose workers each
+/// serve one client ends once its last worker's client has left). A server that answers
+/// a new client meanwhile is not ending: no need to wait longer.
+fn ended_cleanly(server: &mut Server) -> bool {
+    let (addr, pid) = (server.addr(), server.program().pid());
+    let probe = clients::connect(pid, addr)
+        .ok()
+        .filter(|s| clients::send(s, b"still there?", ENDING).is_ok());
+    let ended = inspect::poll_until(ENDING, || {
+        if let Some(status) = server.program().status() {
+            return Some(status.success());
+        }
+        let answered = probe
+            .as_ref()
+            .is_some_and(|s| !clients::unread(s).is_empty());
+        answered.then_some(false)
+    });
+    ended.unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn interleavings_stay_within_their_clients() {
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..100 {
+            let (clients, steps) = interleavings(4).new_tree(&mut runner).unwrap().current();
+            assert!((2..=4).contains(&clients));
+            assert!(!steps.is_empty() && steps.iter().all(|s| s.who < clients));
+        }
+    }
+
+    #[test]
+    fn cases_read_as_a_story() {
+        let case = (
+            2,
+            vec![Step {
+                who: 0,
+                data: b"a b".to_vec(),
+            }],
+        );
+        assert_eq!(
+            show(&case),
+            "2 clients connect, then client 1 sends \"a b\""
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! `slow-reader` (SPEC section 4): a client sends several MiB and reads nothing, so its
+//! answers pile up; another client must still be served at once, and the slow client,
+//! once it reads, must get all its answers. A server that calls a blocking `sendall` in
+//! its one loop stops there for everybody; a correct one keeps each client's unsent
+//! answers in a buffer of its own, sends them when the socket is writable, and stops
+//! reading from a client whose buffer is full.
+
+use crate::check::{CheckCtx, LaunchOpts, Outcome};
+use crate::checks::clients;
+use crate::checks::concurrency::{ending, ANSWER};
+use crate::escape;
+use crate::gen::upper;
+use crate::procfs::Proto;
+use crate::session::Server;
+use socket2::{Domain, Socket, Type};
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// What the slow client sends: more than the kernel buffers of both ends hold with the
+/// small buffers it asks for (the writes stall after about 3 MiB), so the server must
+/// stop reading from it at some point, by design or because it is stuck.
+const TOTAL: usize = 8 << 20;
+/// Size of each write.
+const CHUNK: usize = 16 << 10;
+/// No progress for this long means the server no longer reads from the slow client.
+const STALL: Duration = Duration::from_millis(500);
+/// Deadline for the writes to stall or end.
+const FILL: Duration = Duration::from_secs(20);
+/// Deadline for reading every answer back at the end.
+const READ_BACK: Duration = Duration::from_secs(30);
+
+/// Printable text, cheap to make in bulk.
+fn text(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b"abcdefghijklmnopqrstuvwxyz ABC0123456789\n"[(x % 41) as usize]
+        })
+        .collect()
+}
+
+/// A client with small kernel buffers, so that what it does not read stays in the
+/// server's buffers rather than its own.
+fn small_buffered(addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_recv_buffer_size(4096)?;
+    socket.set_send_buffer_size(16 << 10)?;
+    socket.connect_timeout(&addr.into(), clients::CONNECT)?;
+    socket.set_nodelay(true)?;
+    Ok(socket.into())
+}
+
+/// Reads from `stream` until `len` bytes came, the connection ended, or `timeout`.
+fn read_back(mut stream: &TcpStream, len: usize, timeout: Duration) -> Vec<u8> {
+    let deadline = Instant::now() + timeout;
+    let mut got = Vec::with_capacity(len);
+    let mut buf = vec![0u8; 64 << 10];
+    while got.len() < len && Instant::now() < deadline {
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    got
+}
+
+/// Waits until `written` stops growing for [`STALL`] or reaches [`TOTAL`].
+fn wait_stalled(written: &AtomicUsize) {
+    let deadline = Instant::now() + FILL;
+    let (mut last, mut since) = (usize::MAX, Instant::now());
+    while Instant::now() < deadline {
+        let now = written.load(Ordering::Relaxed);
+        if now >= TOTAL {
+            return;
+        }
+        if now != last {
+            (last, since) = (now, Instant::now());
+        } else if since.elapsed() >= STALL {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// `slow-reader`, for a server started with `opts`; `advice` says what to do when the
+/// other client is not served.
+pub fn slow_reader(ctx: &CheckCtx, opts: LaunchOpts, advice: &str) -> Outcome {
+    let mut server = match Server::start(ctx, Proto::Tcp, opts) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let (addr, pid) = (server.addr(), server.program().pid());
+    let slow = match small_buffered(addr) {
+        Ok(s) => s,
+        Err(e) => return Outcome::fail(format!("could not connect ({e}){}", ending(&mut server))),
+    };
+    let data = text(TOTAL, ctx.run.seed);
+    let written = AtomicUsize::new(0);
+    let verdict = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut out = &slow;
+            let _ = slow.set_write_timeout(Some(READ_BACK));
+            for chunk in data.chunks(CHUNK) {
+                if out.write_all(chunk).is_err() {
+                    return;
+                }
+                written.fetch_add(chunk.len(), Ordering::Relaxed);
+            }
+        });
+        wait_stalled(&written);
+        let sent = written.load(Ordering::Relaxed);
+        let message = b"is anybody listening?";
+        let asked = clients::connect(pid, addr)
+            .map_err(|e| format!("could not connect ({e})"))
+            .and_then(|probe| clients::ask(&probe, message, ANSWER));
+        if let Err(what) = asked {
+            let _ = slow.shutdown(Shutdown::Both);
+            return Err(format!(
+                "while one client had sent {:.1} MiB and read none of the answers, another client sent {} and {what}: {advice}",
+                sent as f64 / (1 << 20) as f64,
+                escape::bytes(message)
+            ));
+        }
+        let got = read_back(&slow, TOTAL, READ_BACK);
+        let _ = slow.shutdown(Shutdown::Both);
+        if got != upper(&data) {
+            let what = if got.len() < TOTAL && upper(&data).starts_with(&got) {
+                format!(
+                    "only the first {} of {TOTAL} bytes came within {} s",
+                    got.len(),
+                    READ_BACK.as_secs()
+                )
+            } else {
+                escape::first_difference(&upper(&data), &got).unwrap_or_default()
+            };
+            return Err(format!(
+                "the other client was served; then the client that had not been reading read its answers, but {what}: keep every unsent answer until the socket takes it"
+            ));
+        }
+        Ok(sent)
+    });
+    match verdict {
+        Ok(sent) => Outcome::pass(format!(
+            "another client was served while one had sent {:.1} MiB without reading",
+            sent as f64 / (1 << 20) as f64
+        )),
+        Err(message) => Outcome::fail(format!("{message}{}", ending(&mut server))),
+    }
+}
