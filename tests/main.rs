@@ -4,4 +4,5 @@
 mod cli;
 mod common;
 mod fixtures;
+mod formats;
 mod reports;

@@ -125,14 +125,14 @@ impl Rubric {
             }
             if task.checks.is_empty() {
                 task.score = 0.0;
-                task.max_score = points.iter().map(|(_, p)| p).sum();
+                task.max_score = points.iter().fold(0.0, |a, (_, p)| a + p);
             } else {
-                task.score = task.checks.iter().map(|c| c.score).sum();
-                task.max_score = task.checks.iter().map(|c| c.max_score).sum();
+                task.score = task.checks.iter().fold(0.0, |a, c| a + c.score);
+                task.max_score = task.checks.iter().fold(0.0, |a, c| a + c.max_score);
             }
         }
-        report.score = report.tasks.iter().map(|t| t.score).sum();
-        report.max_score = report.tasks.iter().map(|t| t.max_score).sum();
+        report.score = report.tasks.iter().fold(0.0, |a, t| a + t.score);
+        report.max_score = report.tasks.iter().fold(0.0, |a, t| a + t.max_score);
     }
 }
 

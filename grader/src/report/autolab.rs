@@ -15,7 +15,7 @@ pub fn scores_line(report: &Report) -> String {
             .filter(|t| t.kind == kind.id())
             .map(|t| t.score)
             .sum();
-        scores.insert(kind.id().to_string(), json!(points));
+        scores.insert(kind.id().to_string(), json!(points + 0.0));
     }
     json!({"scores": Value::Object(scores), "scoreboard": [report.score]}).to_string()
 }

@@ -10,7 +10,8 @@ use crate::tasks::ALL;
 
 /// Points without a needless fraction: `4`, `2.5`, `3.33`.
 pub fn points(v: f64) -> String {
-    let s = format!("{v:.2}");
+    // `+ 0.0` turns the -0.0 of an empty float sum into 0.
+    let s = format!("{:.2}", v + 0.0);
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 

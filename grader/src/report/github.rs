@@ -78,7 +78,7 @@ pub fn render(report: &Report) -> String {
                 Status::Fail => "error",
                 Status::Error => "warning",
             };
-            let mut msg = format!("{} - {}", c.summary, c.message);
+            let mut msg = super::gradescope::describe(&c.summary, &c.message);
             if let Some(case) = &c.counterexample {
                 let _ = write!(msg, "\nsmallest failing case: {case}");
             }

@@ -40,6 +40,15 @@ pub struct Test {
     pub visibility: &'static str,
 }
 
+/// "what the check means - what happened" (without a dangling dash when nothing happened).
+pub fn describe(summary: &str, message: &str) -> String {
+    match (summary.is_empty(), message.is_empty()) {
+        (_, true) => summary.to_string(),
+        (true, false) => message.to_string(),
+        (false, false) => format!("{summary} - {message}"),
+    }
+}
+
 fn output(message: &str, case: Option<&String>, reproduce: Option<&String>) -> String {
     let mut out = message.to_string();
     if let Some(case) = case {
@@ -74,7 +83,7 @@ fn tests(task: &TaskReport) -> Vec<Test> {
                 "failed"
             },
             output: output(
-                &format!("{} - {}", c.summary, c.message),
+                &describe(&c.summary, &c.message),
                 c.counterexample.as_ref(),
                 c.reproduce.as_ref().filter(|_| c.status == Status::Fail),
             ),

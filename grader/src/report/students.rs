@@ -1,16 +1,32 @@
 //! The report as students may see it: a hidden check (rubric `hidden`) keeps its verdict
 //! and points, but its name, meaning, message, failing case and reproduce command are
-//! replaced, so a student-facing format cannot leak what it tests. The TA-facing files
-//! (the JSON report of a batch, the CSV, the class summary) keep the full report.
+//! replaced, so a student-facing format cannot leak what it tests. Every free text also
+//! passes through [`crate::escape::text`] here, once for all student-facing formats, so no
+//! control, bidi or invisible character a program produced reaches a CI log, a browser or
+//! a terminal. The TA-facing files (the JSON report, the CSV, the summary) keep the full
+//! report.
 
 use super::Report;
 use crate::check::Status;
+use crate::escape;
 
 /// A copy of `report` with every hidden check made anonymous (`hidden-1`, `hidden-2`, ...
 /// per task, in order).
 pub fn redact(report: &Report) -> Report {
     let mut out = report.clone();
+    let clean = |s: &mut String| *s = escape::text(s.as_bytes());
+    clean(&mut out.submission);
     for task in &mut out.tasks {
+        task.command.iter_mut().for_each(clean);
+        if let Some(m) = &mut task.message {
+            clean(m);
+        }
+        for check in &mut task.checks {
+            clean(&mut check.message);
+            clean(&mut check.summary);
+            check.counterexample.iter_mut().for_each(clean);
+            check.reproduce.iter_mut().for_each(clean);
+        }
         let mut n = 0;
         for check in task.checks.iter_mut().filter(|c| c.hidden) {
             n += 1;
