@@ -239,12 +239,15 @@ pub fn render(fixtures: &[Fixture]) -> (String, Tally) {
                 None if expect.is_empty() => tally.correct += 1,
                 None => tally.bugs += 1,
             }
-            let show = |v: &[String]| {
-                if v.is_empty() {
-                    "-".to_string()
-                } else {
-                    v.join(",")
-                }
+            let all = f
+                .report
+                .as_ref()
+                .and_then(|r| r.tasks.iter().find(|t| t.id == *task))
+                .map_or(0, |t| t.checks.len());
+            let show = |v: &[String]| match v.len() {
+                0 => "-".to_string(),
+                n if n == all && v.iter().all(|c| !c.contains(' ')) => format!("all {n}"),
+                _ => v.join(","),
             };
             let _ = writeln!(
                 out,

@@ -35,6 +35,9 @@ pub struct Student {
     pub source: Source,
 }
 
+/// Names of the class files in the output folder.
+const RESERVED: [&str; 2] = ["grades.csv", "index.html"];
+
 /// The students of `dir`, sorted by name.
 pub fn discover(dir: &Path) -> anyhow::Result<Vec<Student>> {
     let entries = std::fs::read_dir(dir)
@@ -55,6 +58,12 @@ pub fn discover(dir: &Path) -> anyhow::Result<Vec<Student>> {
         };
         if name.is_empty() || name.starts_with('.') {
             continue;
+        }
+        if RESERVED.contains(&name.as_str()) {
+            anyhow::bail!(
+                "{}: a student cannot be named {name:?}, the name of a class file in the output; rename it",
+                source.path().display()
+            );
         }
         if let Some(have) = found.get(&name) {
             let why = format!(
