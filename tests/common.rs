@@ -1,8 +1,6 @@
-//! Shared helpers: the command under test, the fixture table, and running a grade.
+//! Shared helpers: the command under test, the fixtures folder, and running a grade.
 
 use assert_cmd::Command;
-use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The repository's root.
@@ -29,49 +27,6 @@ pub fn grader() -> Command {
 /// (`GRADER_TEST_SEED=7 cargo test`).
 pub fn seed() -> String {
     std::env::var("GRADER_TEST_SEED").unwrap_or_else(|_| "20261126".into())
-}
-
-/// One row of `fixtures/expected.toml`.
-#[derive(Debug, Deserialize, Clone)]
-pub struct Row {
-    /// Folder, relative to `fixtures/`.
-    pub path: String,
-    /// The bug, in words.
-    #[allow(dead_code)]
-    pub why: String,
-    /// Task -> checks that must fail; every other check of the task must pass.
-    pub fail: BTreeMap<String, Vec<String>>,
-}
-
-#[derive(Deserialize)]
-struct Table {
-    fixture: Vec<Row>,
-}
-
-/// The expected verdicts, rows with the same path merged (a folder with tasks of several
-/// issues has one row per section).
-pub fn table() -> BTreeMap<String, Row> {
-    let text =
-        std::fs::read_to_string(fixtures().join("expected.toml")).expect("fixtures/expected.toml");
-    let table: Table = toml::from_str(&text).expect("fixtures/expected.toml parses");
-    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
-    for row in table.fixture {
-        match rows.get_mut(&row.path) {
-            Some(have) => {
-                for (task, checks) in row.fail {
-                    assert!(
-                        have.fail.insert(task.clone(), checks).is_none(),
-                        "{}: task {task} listed twice",
-                        row.path
-                    );
-                }
-            }
-            None => {
-                rows.insert(row.path.clone(), row);
-            }
-        }
-    }
-    rows
 }
 
 /// Grades `dir` as JSON with the test seed (and `extra` flags); returns the report and

@@ -1,7 +1,10 @@
 //! Integration tests: the real `grader` binary on real fixtures. One test binary (cargo
 //! builds and links it once), one file per feature.
 
+mod batch;
 mod cli;
 mod common;
 mod fixtures;
+mod formats;
 mod reports;
+mod selftest;

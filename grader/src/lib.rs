@@ -8,22 +8,27 @@
 //! engine, `/proc` readers) lives once in [`process`], [`probe`], [`prop`] and [`procfs`];
 //! the servers the grader runs itself, to grade clients, live in [`peer`].
 
+pub mod batch;
 pub mod check;
 pub mod checks;
 pub mod cli;
 pub mod escape;
 pub mod event;
 pub mod exit;
+pub mod expected;
 pub mod gen;
 pub mod instrument;
 pub mod peer;
+pub mod pool;
 pub mod probe;
 pub mod process;
 pub mod procfs;
 pub mod prop;
 pub mod report;
+pub mod rubric;
 pub mod runner;
 pub mod seed;
+pub mod selftest;
 pub mod session;
 pub mod sockdiag;
 pub mod submission;

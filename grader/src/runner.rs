@@ -239,5 +239,6 @@ fn run_check(
         duration_ms: start.elapsed().as_millis() as u64,
         summary: def.summary.to_string(),
         reproduce: Some(ctx.reproduce(submission)),
+        hidden: false,
     }
 }

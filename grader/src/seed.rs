@@ -11,6 +11,12 @@ fn fnv1a(bytes: &[u8], mut hash: u64) -> u64 {
     hash
 }
 
+/// A stable 64-bit hash of `bytes` (FNV-1a): the same on every platform and release, for
+/// decisions that must agree across machines (which shard grades a student).
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    fnv1a(bytes, 0xcbf2_9ce4_8422_2325)
+}
+
 /// SplitMix64 step: spreads a 64-bit value into well-mixed output.
 fn splitmix(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);

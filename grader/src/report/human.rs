@@ -187,6 +187,7 @@ mod tests {
             duration_ms: 3,
             summary: "a stream in fragments comes back whole".into(),
             reproduce: Some("grader check sub --task tcp-upper --check fragmented --seed 7".into()),
+            hidden: false,
         }
     }
 

@@ -1,9 +1,22 @@
 //! The result model of a run (SPEC section 6) and the formats it is written in. One
-//! model, several writers: [`human`] for people, [`json`] for machines; every writer reads
-//! the same [`Report`].
+//! model, several writers: [`human`] for people, [`json`] for machines, and one file per
+//! platform (JUnit, Gradescope, GitHub, PrairieLearn, Autolab) and per class view (CSV,
+//! HTML); every writer reads the same [`Report`], after the rubric was applied to it.
 
+pub mod autolab;
+pub mod class;
+pub mod csv;
+pub mod format;
+pub mod github;
+pub mod gradescope;
+pub mod html;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod prairielearn;
+pub mod students;
+pub mod summary;
+pub mod xml;
 
 use crate::check::Status;
 use serde::{Deserialize, Serialize};
@@ -85,6 +98,9 @@ pub struct CheckReport {
     /// A command that runs this check again (extra field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduce: Option<String>,
+    /// Graded but not named to students (rubric `hidden`; extra field).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 impl Report {

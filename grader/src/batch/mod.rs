@@ -1,0 +1,254 @@
+//! Grading a class: every sub-folder or `.zip` of a folder is one student. Students are
+//! graded in parallel (each with a share of the check workers), each result is saved in
+//! `OUT/<student>/` as soon as it is known, and at the end `OUT/grades.csv` and
+//! `OUT/index.html` describe the class. Like the runner, a batch emits [`BatchEvent`]s and
+//! never prints. A student whose grading broke (a refused zip, no program, a broken
+//! `grader.toml`, a panic) gets an error result and the others go on.
+
+pub mod merge;
+pub mod resume;
+pub mod shard;
+pub mod students;
+pub mod zip;
+
+use crate::check::RunSettings;
+use crate::instrument::Instrument;
+use crate::report::class::Graded;
+use crate::report::format::Format;
+use crate::report::{csv, html, Report};
+use crate::rubric::Rubric;
+use crate::runner::{self, Plan, Selection};
+use crate::submission::Submission;
+use shard::Shard;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use students::{Source, Student};
+
+/// Everything a batch needs.
+pub struct Options {
+    /// The folder of submissions.
+    pub dir: PathBuf,
+    /// The output folder.
+    pub out: PathBuf,
+    /// Students graded at once.
+    pub jobs: usize,
+    /// Checks running at once within one student.
+    pub check_jobs: usize,
+    /// Grade only this share of the students.
+    pub shard: Option<Shard>,
+    /// Grade again students that already have a report.
+    pub force: bool,
+    /// Which tasks and checks.
+    pub selection: Selection,
+    /// The run seed, the same for every student.
+    pub seed: u64,
+    /// Generated cases per property check.
+    pub cases: u32,
+    /// Python interpreter.
+    pub python: String,
+    /// Points and hidden checks.
+    pub rubric: Rubric,
+    /// Files to write per student besides `report.json` and `report.txt`.
+    pub formats: Vec<Format>,
+    /// Caps on unpacked zips.
+    pub limits: zip::Limits,
+}
+
+/// What a batch tells its front end.
+#[derive(Debug)]
+pub enum BatchEvent<'a> {
+    /// The students are known.
+    Planned {
+        /// Students in this shard.
+        total: usize,
+        /// Of them, already graded by an earlier run (kept).
+        resumed: usize,
+    },
+    /// One student was graded.
+    Graded {
+        /// The result.
+        graded: &'a Graded,
+        /// How long it took.
+        elapsed: Duration,
+    },
+}
+
+/// The outcome of a batch.
+pub struct Outcome {
+    /// Every student of the shard, graded, resumed or broken, sorted by name; students left
+    /// out because the batch was stopped are not in it.
+    pub students: Vec<Graded>,
+    /// Students graded by this run.
+    pub graded_now: usize,
+    /// Students left ungraded because `stop` was raised.
+    pub left: usize,
+}
+
+/// Grades the class. `stop` is checked before each student: once raised, no new student
+/// starts, the running ones finish and are saved. `Err` only when the output cannot be
+/// written or the folder not read.
+pub fn run(
+    opts: &Options,
+    on_event: &(dyn Fn(&BatchEvent) + Sync),
+    stop: &AtomicBool,
+) -> anyhow::Result<Outcome> {
+    let all = students::discover(&opts.dir)?;
+    let mine: Vec<Student> = all
+        .into_iter()
+        .filter(|s| opts.shard.is_none_or(|sh| sh.contains(&s.name)))
+        .collect();
+    std::fs::create_dir_all(&opts.out)?;
+    let mut done: Vec<Option<Graded>> = mine
+        .iter()
+        .map(|s| {
+            if opts.force {
+                return None;
+            }
+            resume::load(&opts.out, &s.name).map(|r| Graded {
+                student: s.name.clone(),
+                result: Ok(r),
+            })
+        })
+        .collect();
+    let resumed = done.iter().filter(|d| d.is_some()).count();
+    on_event(&BatchEvent::Planned {
+        total: mine.len(),
+        resumed,
+    });
+    let todo: Vec<usize> = (0..mine.len()).filter(|&i| done[i].is_none()).collect();
+    let instrument = Instrument::install()?;
+    let grader_exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "grader".into());
+    let results: Mutex<Vec<(usize, Graded)>> = Mutex::new(Vec::new());
+    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    crate::pool::run(todo.len(), opts.jobs, stop, |n| {
+        let i = todo[n];
+        let start = Instant::now();
+        let graded = Graded {
+            student: mine[i].name.clone(),
+            result: grade(&mine[i], opts, &instrument, &grader_exe),
+        };
+        if let Err(e) = resume::save(&opts.out, &graded, &opts.formats) {
+            failure
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(e);
+            stop.store(true, Ordering::SeqCst);
+            return;
+        }
+        on_event(&BatchEvent::Graded {
+            graded: &graded,
+            elapsed: start.elapsed(),
+        });
+        results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((i, graded));
+    });
+    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e.context(format!("writing into {}", opts.out.display())));
+    }
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let graded_now = results.len();
+    for (i, g) in results {
+        done[i] = Some(g);
+    }
+    let left = done.iter().filter(|d| d.is_none()).count();
+    let students: Vec<Graded> = done.into_iter().flatten().collect();
+    write_class(&opts.out, &students)?;
+    Ok(Outcome {
+        students,
+        graded_now,
+        left,
+    })
+}
+
+/// Writes `grades.csv` and `index.html` for these students.
+pub fn write_class(out: &Path, students: &[Graded]) -> anyhow::Result<()> {
+    crate::cli::write_atomically(&out.join("grades.csv"), csv::render(students).as_bytes())?;
+    let title = format!(
+        "grader: {}",
+        out.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
+    crate::cli::write_atomically(
+        &out.join("index.html"),
+        html::render(students, &title).as_bytes(),
+    )?;
+    Ok(())
+}
+
+/// Grades one student; every way it can break becomes the student's error, a panic too.
+fn grade(
+    student: &Student,
+    opts: &Options,
+    instrument: &Instrument,
+    grader_exe: &str,
+) -> Result<Report, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        grade_inner(student, opts, instrument, grader_exe)
+    }))
+    .unwrap_or_else(|_| {
+        Err("the grader failed while grading this student; please report it".into())
+    })
+}
+
+fn grade_inner(
+    student: &Student,
+    opts: &Options,
+    instrument: &Instrument,
+    grader_exe: &str,
+) -> Result<Report, String> {
+    let mut unpacked = None;
+    let root = match &student.source {
+        Source::Dir(dir) => zip::submission_root(dir),
+        Source::Zip(file) => {
+            let tmp = tempfile::Builder::new()
+                .prefix("grader-zip-")
+                .tempdir()
+                .map_err(|e| format!("could not make a folder to unpack into: {e}"))?;
+            zip::extract(file, tmp.path(), &opts.limits)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let root = zip::submission_root(tmp.path());
+            unpacked = Some(tmp);
+            root
+        }
+        Source::Conflict(why) => return Err(why.clone()),
+    };
+    let submission = Submission::discover(&root, &opts.python).map_err(|e| e.to_string())?;
+    if !submission.has_programs() {
+        return Err(
+            "no recognised program: expected files such as server1.py, client1.py, counter.py (see `grader list`) or a grader.toml".into(),
+        );
+    }
+    let plan = Plan {
+        submission,
+        selection: opts.selection.clone(),
+        settings: RunSettings {
+            seed: opts.seed,
+            cases: opts.cases,
+            instrument: instrument.clone(),
+            grader_exe: grader_exe.to_string(),
+        },
+        python: opts.python.clone(),
+        jobs: opts.check_jobs,
+    };
+    let mut report = runner::run(&plan, &|_| {});
+    opts.rubric.apply(&mut report);
+    if unpacked.is_some() {
+        let shown = student.source.path().display().to_string();
+        let tmp = crate::report::shell_word(&root.display().to_string());
+        for check in report.tasks.iter_mut().flat_map(|t| &mut t.checks) {
+            if let Some(r) = &mut check.reproduce {
+                *r = r.replacen(&tmp, &crate::report::shell_word(&shown), 1);
+            }
+        }
+        report.submission = shown;
+    }
+    drop(unpacked);
+    Ok(report)
+}

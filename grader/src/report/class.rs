@@ -1,0 +1,137 @@
+//! The class view: every student's result (a report, or why grading broke) and what the
+//! CSV, the HTML index and the summary derive from it: the score histogram and each
+//! check's pass rate. Students whose grading broke are counted apart, never as 0.
+
+use super::Report;
+use crate::check::Status;
+
+/// One student's result.
+#[derive(Clone, Debug)]
+pub struct Graded {
+    /// The student's name (folder or zip name).
+    pub student: String,
+    /// The report, or why the student could not be graded.
+    pub result: Result<Report, String>,
+}
+
+/// How one check went across the class (students who had the task).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckRate {
+    /// Task instance id.
+    pub task: String,
+    /// Check id.
+    pub check: String,
+    /// Students whose program passed.
+    pub passed: usize,
+    /// Students whose program failed.
+    pub failed: usize,
+    /// Students for whom the check errored or was skipped.
+    pub other: usize,
+}
+
+impl CheckRate {
+    /// Students with a verdict or an error on this check.
+    pub fn total(&self) -> usize {
+        self.passed + self.failed + self.other
+    }
+}
+
+/// Bins of the histogram: 0-9 %, 10-19 %, ..., 90-100 %.
+pub const BINS: usize = 10;
+
+/// Class statistics.
+#[derive(Clone, Debug)]
+pub struct Stats {
+    /// Students graded.
+    pub graded: usize,
+    /// Students whose grading broke.
+    pub errors: usize,
+    /// Graded students per score bin (percent of the maximum).
+    pub histogram: [usize; BINS],
+    /// Every check seen, in report order.
+    pub checks: Vec<CheckRate>,
+    /// Mean score in percent of the maximum.
+    pub mean_percent: f64,
+}
+
+/// A report's score in percent of its maximum (0 when the maximum is 0).
+pub fn percent(report: &Report) -> f64 {
+    if report.max_score > 0.0 {
+        100.0 * report.score / report.max_score
+    } else {
+        0.0
+    }
+}
+
+/// The statistics of a class.
+pub fn stats(students: &[Graded]) -> Stats {
+    let mut histogram = [0; BINS];
+    let mut checks: Vec<CheckRate> = Vec::new();
+    let mut sum = 0.0;
+    let reports: Vec<&Report> = students
+        .iter()
+        .filter_map(|s| s.result.as_ref().ok())
+        .collect();
+    for report in &reports {
+        let p = percent(report);
+        sum += p;
+        histogram[((p / 100.0 * BINS as f64) as usize).min(BINS - 1)] += 1;
+        for task in &report.tasks {
+            for c in &task.checks {
+                let i = match checks
+                    .iter()
+                    .position(|r| r.task == task.id && r.check == c.id)
+                {
+                    Some(i) => i,
+                    None => {
+                        checks.push(CheckRate {
+                            task: task.id.clone(),
+                            check: c.id.clone(),
+                            passed: 0,
+                            failed: 0,
+                            other: 0,
+                        });
+                        checks.len() - 1
+                    }
+                };
+                match c.status {
+                    Status::Pass => checks[i].passed += 1,
+                    Status::Fail => checks[i].failed += 1,
+                    Status::Error | Status::Skip => checks[i].other += 1,
+                }
+            }
+        }
+    }
+    Stats {
+        graded: reports.len(),
+        errors: students.len() - reports.len(),
+        histogram,
+        checks,
+        mean_percent: if reports.is_empty() {
+            0.0
+        } else {
+            sum / reports.len() as f64
+        },
+    }
+}
+
+impl Stats {
+    /// The `n` checks failed by most students (those failed by nobody left out).
+    pub fn most_failed(&self, n: usize) -> Vec<&CheckRate> {
+        let mut v: Vec<&CheckRate> = self.checks.iter().filter(|c| c.failed > 0).collect();
+        v.sort_by_key(|c| std::cmp::Reverse(c.failed));
+        v.truncate(n);
+        v
+    }
+
+    /// The label of histogram bin `i`.
+    pub fn bin_label(i: usize) -> String {
+        let lo = i * 100 / BINS;
+        let hi = if i + 1 == BINS {
+            100
+        } else {
+            (i + 1) * 100 / BINS - 1
+        };
+        format!("{lo:>3}-{hi:<3}%")
+    }
+}
