@@ -10,6 +10,7 @@
 pub mod check;
 pub mod checks;
 pub mod cli;
+pub mod contain;
 pub mod escape;
 pub mod event;
 pub mod exit;
