@@ -3,6 +3,7 @@
 //! exit code 2 in one place ([`main`]); a failing submission is exit code 1, not an error.
 
 use crate::check::RunSettings;
+use crate::contain::{self, Isolate};
 use crate::event::Event;
 use crate::exit;
 use crate::instrument::Instrument;
@@ -29,6 +30,8 @@ enum Command {
     Check(Check),
     /// List the tasks, their default file names and their checks.
     List,
+    /// Show which containment layers work on this machine, and how to get the others.
+    Doctor,
     /// Run a Rust reference implementation of a task (as a program to grade or to try
     /// your client against), reading HOST, PORT, ... like a submission.
     #[command(hide = true)]
@@ -79,6 +82,10 @@ struct Check {
     /// Explain passing checks too.
     #[arg(long, short)]
     verbose: bool,
+    /// Isolation of the programs: `auto` (private network namespaces where the machine
+    /// allows them), `namespace` (required), `none` (free ports, no namespaces).
+    #[arg(long, value_enum, default_value_t = Isolate::Auto, env = "GRADER_ISOLATE")]
+    isolate: Isolate,
 }
 
 /// Parses the command line and runs it; returns the exit code.
@@ -101,6 +108,11 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Check(check) => check.run(),
         Command::List => {
             print!("{}", list());
+            Ok(exit::PASS)
+        }
+        Command::Doctor => {
+            let (text, _) = contain::doctor::report();
+            print!("{text}");
             Ok(exit::PASS)
         }
         Command::Reference { task } => {
@@ -172,6 +184,10 @@ impl Check {
 
     fn run(self) -> Result<i32> {
         let plan = self.plan()?;
+        // While the grader is still single-threaded: an unprivileged grader may move into
+        // a user namespace of its own here.
+        contain::init(self.isolate).map_err(anyhow::Error::msg)?;
+        contain::signals::install(contain::finish).context("installing signal handlers")?;
         let progress = self.format == Format::Human
             && self.output.is_none()
             && std::io::stderr().is_terminal();
@@ -219,7 +235,9 @@ impl Check {
                     .context("writing the report")?;
             }
         }
-        Ok(if report.passed() {
+        Ok(if let Some(signal) = contain::signals::interrupted() {
+            128 + signal
+        } else if report.passed() {
             exit::PASS
         } else {
             exit::FAIL
