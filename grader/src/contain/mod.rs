@@ -11,7 +11,9 @@
 //! - a private network namespace per check, so programs get `PORT=4444` ([`netns`]); an
 //!   unprivileged grader first moves into a user namespace of its own ([`userns`]);
 //! - as root, a cgroup per run and per program with hard pids and memory limits
-//!   ([`cgroup`]).
+//!   ([`cgroup`]);
+//! - where mount namespaces can be made, the original submission read-only for programs
+//!   ([`readonly`]).
 //!
 //! [`init`] chooses the layers once at start-up from what the machine allows and what
 //! `--isolate` asks; [`layers`] tells the rest of the grader; [`doctor`] explains them.
@@ -22,6 +24,7 @@ pub mod doctor;
 pub mod limits;
 pub mod monitor;
 pub mod netns;
+pub mod readonly;
 pub mod registry;
 pub mod signals;
 pub mod userns;
@@ -50,6 +53,8 @@ pub struct Layers {
     pub userns: bool,
     /// The run's cgroup (root), or why there is none.
     pub cgroup: Result<cgroup::RunCgroup, String>,
+    /// Programs see the original submission read-only, or why not.
+    pub readonly: Result<(), String>,
 }
 
 impl Layers {
@@ -60,6 +65,7 @@ impl Layers {
             netns,
             userns: false,
             cgroup: Err("not set up".into()),
+            readonly: Err("not set up".into()),
         }
     }
 
@@ -88,6 +94,9 @@ impl Layers {
         }
         if self.cgroup.is_ok() {
             out.push("cgroup");
+        }
+        if self.readonly.is_ok() {
+            out.push("read-only-submission");
         }
         out
     }
@@ -118,7 +127,12 @@ pub fn init(isolate: Isolate) -> Result<&'static Layers, String> {
     if layers.namespaces() {
         netns::remember_original();
     }
-    layers.cgroup = cgroup::RunCgroup::create(&layers.run_id);
+    layers.cgroup = if std::env::var("GRADER_CGROUPS").as_deref() == Ok("off") {
+        Err("turned off by GRADER_CGROUPS=off".into())
+    } else {
+        cgroup::RunCgroup::create(&layers.run_id)
+    };
+    layers.readonly = readonly::probe();
     let _ = LAYERS.set(layers);
     Ok(self::layers())
 }

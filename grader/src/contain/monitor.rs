@@ -1,7 +1,8 @@
 //! One watcher thread for all live programs: every [`TICK`] it reads `/proc` once and adds
 //! up, per program, the resident memory and the number of processes, counting a process
 //! by its process group or, when it left the group (`setsid`), by its cookie tag (read
-//! once per process and cached). A program over [`limits::MEMORY`] or
+//! once per process and cached). Forked processes share pages, so a sum of RSS over the
+//! limit is checked again with PSS before it counts. A program over [`limits::MEMORY`] or
 //! [`limits::PROCESSES`] is killed with the reason recorded, so its check can say "killed:
 //! used more than 512 MiB" instead of "killed by signal 9". The thread sleeps while no
 //! program runs.
@@ -106,6 +107,7 @@ fn watch() {
         registry::wait_for_any();
         let live = registry::snapshot();
         let mut usage = vec![Usage::default(); live.len()];
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); live.len()];
         let mut seen = HashMap::with_capacity(tags.len());
         for pid in cookie::pids() {
             let Some(stat) = fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -136,6 +138,14 @@ fn watch() {
             if let Some(i) = owner {
                 usage[i].processes += 1;
                 usage[i].rss += stat.rss_pages * page;
+                members[i].push(pid);
+            }
+        }
+        // Forked processes share pages, which their RSS counts once each: over the limit,
+        // count again with each shared page divided among its sharers (PSS).
+        for (use_, pids) in usage.iter_mut().zip(&members) {
+            if use_.rss > limits::MEMORY {
+                use_.rss = pids.iter().filter_map(|&p| pss(p)).sum();
             }
         }
         tags.retain(|k, _| seen.contains_key(k));
@@ -151,6 +161,20 @@ fn watch() {
         }
         std::thread::sleep(TICK);
     }
+}
+
+/// Proportional resident memory of `pid` in bytes (`Pss:` of `smaps_rollup`).
+fn pss(pid: u32) -> Option<u64> {
+    let text = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let kib: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 fn kill(entry: &Entry, reason: String) {

@@ -75,6 +75,11 @@ impl Program {
             .and_then(|run| run.program().ok())
             .map(Arc::new);
         let theirs = cgroup.clone();
+        let readonly = if layers.readonly.is_ok() {
+            contain::readonly::protected()
+        } else {
+            Vec::new()
+        };
         let mut cmd = Command::new(exe);
         cmd.args(args)
             .current_dir(&launch.cwd)
@@ -96,6 +101,7 @@ impl Program {
                     cg.join()?;
                 }
                 contain::limits::apply(false)?;
+                contain::readonly::apply(&readonly)?;
                 // If the grader dies, the program dies with it (Linux only).
                 #[cfg(target_os = "linux")]
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
@@ -228,9 +234,12 @@ impl Program {
         self.status
     }
 
-    /// The tail of stderr, escaped, for messages.
+    /// The tail of stderr, escaped, for messages (at most about 2000 bytes: a flood
+    /// without newlines stays readable).
     pub fn stderr_tail(&self, lines: usize) -> String {
-        crate::escape::tail(&self.stderr.tail_bytes(), lines)
+        let bytes = self.stderr.tail_bytes();
+        let cut = bytes.len().saturating_sub(2000);
+        crate::escape::tail(&bytes[cut..], lines)
     }
 
     /// "its stdout was truncated after 4 MiB (300 MiB in all)" for each stream that went
