@@ -3,5 +3,6 @@
 
 mod cli;
 mod common;
+mod containment;
 mod fixtures;
 mod reports;
