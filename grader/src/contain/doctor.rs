@@ -2,7 +2,7 @@
 //! does not, why and what would make it work. It tests each layer the way a run would
 //! use it, without keeping anything (the user namespace test runs in a child).
 
-use super::{cgroup, limits, netns, userns};
+use super::{cgroup, limits, netns, readonly, userns};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -73,6 +73,21 @@ pub fn report() -> (String, bool) {
         detail: match ns {
             Ok(how) => format!("{how}; programs get PORT={}", netns::PORT),
             Err(why) => format!("{why}\n    without them every program gets a free port, and a program with a hard-coded port fails"),
+        },
+    });
+    let ro = if root {
+        readonly::probe()
+    } else if ns_works {
+        Ok(())
+    } else {
+        Err("needs root or the user namespace above".to_string())
+    };
+    lines.push(Line {
+        name: "read-only submission",
+        works: ro.is_ok(),
+        detail: match ro {
+            Ok(()) => "each program sees the original submission read-only (a mount namespace of its own)".into(),
+            Err(why) => format!("{why}\n    programs still work on a private copy, but one that learns the original's path can write there"),
         },
     });
     let cg = if root {

@@ -269,6 +269,11 @@ impl Program {
             (None, Some(s)) => describe(s),
             (None, None) => "is still running".to_string(),
         };
+        if self.status.is_some() {
+            // The exit can be seen before the reader thread has drained the pipe: wait for
+            // its end of file (bounded: an escaped child may hold the pipe open).
+            self.stderr.wait_closed(Duration::from_secs(1));
+        }
         let note = self.truncation_note();
         if !note.is_empty() {
             status = format!("{status} ({note})");
