@@ -4,6 +4,7 @@
 mod batch;
 mod cli;
 mod common;
+mod containment;
 mod fixtures;
 mod formats;
 mod reports;

@@ -12,6 +12,7 @@ pub mod batch;
 pub mod check;
 pub mod checks;
 pub mod cli;
+pub mod contain;
 pub mod escape;
 pub mod event;
 pub mod exit;

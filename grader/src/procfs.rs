@@ -87,8 +87,9 @@ pub fn available() -> bool {
 }
 
 /// Sockets listening (TCP) or bound and unconnected (UDP), in the network namespace of
-/// `pid`: asked of the kernel through netlink when that is the grader's own namespace
-/// (cheap, filtered), read from `/proc/PID/net` otherwise.
+/// `pid`: asked of the kernel through netlink when that is the calling thread's namespace
+/// (cheap, filtered; a check runs in its program's private namespace), read from
+/// `/proc/PID/net` otherwise.
 pub fn bound_sockets(pid: u32, proto: Proto) -> io::Result<Vec<Bound>> {
     if same_netns(pid) {
         if let Ok(found) = crate::sockdiag::bound_sockets(proto) {
@@ -98,9 +99,10 @@ pub fn bound_sockets(pid: u32, proto: Proto) -> io::Result<Vec<Bound>> {
     bound_sockets_from_table(pid, proto)
 }
 
-/// True when `pid` shares the grader's network namespace.
+/// True when `pid` shares the calling thread's network namespace (namespaces are per
+/// thread: `/proc/self` would name the main thread's).
 fn same_netns(pid: u32) -> bool {
-    let ours = fs::read_link("/proc/self/ns/net");
+    let ours = fs::read_link("/proc/thread-self/ns/net");
     let theirs = fs::read_link(format!("/proc/{pid}/ns/net"));
     matches!((ours, theirs), (Ok(a), Ok(b)) if a == b)
 }

@@ -4,6 +4,7 @@
 //! reported as `error`, so a run always ends with a complete, valid report.
 
 use crate::check::{CheckCtx, CheckDef, Outcome, RunSettings, Status, Target};
+use crate::contain::{self, netns, signals};
 use crate::event::Event;
 use crate::report::{CheckReport, Report, TaskReport, TaskStatus};
 use crate::submission::{copy, interpreter, Found, Submission, TaskEntry};
@@ -104,6 +105,7 @@ fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
 
 /// Runs the plan; `on_event` sees progress as it happens.
 pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
+    contain::readonly::protect(&plan.submission.dir);
     let prepared: Vec<Prepared> = plan
         .submission
         .tasks
@@ -163,12 +165,17 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         .collect::<Vec<_>>();
     let score = tasks.iter().map(|t| t.score).sum();
     let max_score = tasks.iter().map(|t| t.max_score).sum();
+    contain::finish();
+    let layers = contain::layers();
     Report {
         submission,
         seed: plan.settings.seed,
         score,
         max_score,
         tasks,
+        run_id: layers.run_id.clone(),
+        isolation: layers.names().iter().map(|s| s.to_string()).collect(),
+        interrupted: signals::interrupted().map(|s| signals::name(s).to_string()),
     }
 }
 
@@ -212,17 +219,16 @@ fn run_check(
         run: settings,
     };
     let start = Instant::now();
-    let outcome =
-        std::panic::catch_unwind(AssertUnwindSafe(|| (def.run)(&ctx))).unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Outcome::error(format!(
-                "the grader failed inside this check ({what}); please report it"
-            ))
-        });
+    let outcome = if signals::interrupted().is_some() {
+        interrupted("before this check ran")
+    } else {
+        let outcome = contained(&ctx, def);
+        if signals::interrupted().is_some() {
+            interrupted("while this check ran")
+        } else {
+            outcome
+        }
+    };
     let (score, max_score) = match outcome.status {
         Status::Pass => (1.0, 1.0),
         Status::Skip => (0.0, 0.0),
@@ -241,4 +247,41 @@ fn run_check(
         reproduce: Some(ctx.reproduce(submission)),
         hidden: false,
     }
+}
+
+/// Runs the check, in a private network namespace when the run uses them (the worker
+/// thread moves in for the check and back afterwards), turning a panic into an `error`.
+fn contained(ctx: &CheckCtx, def: &CheckDef) -> Outcome {
+    let _scope = if contain::layers().namespaces() {
+        match netns::Scope::enter() {
+            Ok(scope) => Some(scope),
+            Err(e) => {
+                return Outcome::error(format!(
+                    "could not make a private network namespace for this check: {e}"
+                ))
+            }
+        }
+    } else {
+        None
+    };
+    std::panic::catch_unwind(AssertUnwindSafe(|| (def.run)(ctx))).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Outcome::error(format!(
+            "the grader failed inside this check ({what}); please report it"
+        ))
+    })
+}
+
+/// The outcome of a check the grader's SIGINT/SIGTERM cut short.
+fn interrupted(when: &str) -> Outcome {
+    let signal = signals::interrupted()
+        .map(signals::name)
+        .unwrap_or("a signal");
+    Outcome::error(format!(
+        "interrupted: the grader received {signal} {when}; run it again for a verdict"
+    ))
 }

@@ -4,8 +4,17 @@
 //! process that served a case answers nothing to the next, the session starts a fresh
 //! process, runs the case again, and from then on starts each case's process ahead of
 //! time (a spare), so one-shot servers cost little more than others.
+//!
+//! In a private network namespace (see [`crate::contain::netns`]) every server listens on
+//! port 4444, so two processes of one check must never share a namespace: each process
+//! the session starts after the first gets a fresh namespace of its own, and the check's
+//! thread (with its probes) moves there when that process becomes the current server. A
+//! spare thus listens on 4444 while the current process still holds it, and a leftover of
+//! an earlier process can never hold the port. `launch_on` (for `reuse-addr`) stays in the
+//! same namespace on purpose: the old connection must still be there.
 
 use crate::check::{CheckCtx, LaunchOpts, Outcome, HOST};
+use crate::contain::netns::{self, NetNs};
 use crate::process::ready;
 use crate::process::{port, Program};
 use crate::procfs::Proto;
@@ -40,7 +49,20 @@ impl CaseError {
 }
 
 fn free_port() -> Result<u16, Outcome> {
-    port::free().map_err(|e| Outcome::error(format!("no free port: {e}")))
+    port::for_server().map_err(|e| Outcome::error(format!("no free port: {e}")))
+}
+
+fn fresh_ns() -> Result<NetNs, Outcome> {
+    NetNs::fresh()
+        .map_err(|e| Outcome::error(format!("could not make a private network namespace: {e}")))
+}
+
+/// A process started ahead for the next case.
+struct Spare {
+    program: Program,
+    port: u16,
+    /// Its own namespace, when the check runs in private ones.
+    ns: Option<NetNs>,
 }
 
 /// The server of one check.
@@ -53,8 +75,9 @@ pub struct Server<'a> {
     one_shot: bool,
     /// The current process has had a case.
     used: bool,
-    /// For a one-shot server: the next process, already starting on its own port.
-    spare: Option<(Program, u16)>,
+    /// For a one-shot server: the next process, already starting on its own port (or in
+    /// its own namespace).
+    spare: Option<Spare>,
     /// How many processes were started.
     pub starts: u32,
 }
@@ -86,19 +109,54 @@ impl<'a> Server<'a> {
     /// one-shot server's next process is started ahead, while the current case runs.
     pub fn launch(&mut self) -> Result<(), Outcome> {
         self.stop();
+        let private = netns::private();
         match self.spare.take() {
-            Some((program, port)) => self.adopt(program, port)?,
+            Some(spare) => {
+                if let Some(ns) = &spare.ns {
+                    ns.enter().map_err(|e| {
+                        Outcome::error(format!("could not enter a network namespace: {e}"))
+                    })?;
+                }
+                self.adopt(spare.program, spare.port)?
+            }
             None => {
+                if private && self.starts > 0 {
+                    let ns = fresh_ns()?;
+                    ns.enter().map_err(|e| {
+                        Outcome::error(format!("could not enter a network namespace: {e}"))
+                    })?;
+                }
                 let port = free_port()?;
                 let program = self.spawn(port)?;
                 self.adopt(program, port)?;
             }
         }
         if self.one_shot {
-            let port = free_port()?;
-            self.spare = Some((self.spawn(port)?, port));
+            self.spare = Some(self.start_spare(private)?);
         }
         Ok(())
+    }
+
+    /// Starts the next process ahead: in a fresh namespace of its own when the check runs
+    /// in private ones, else on a free port.
+    fn start_spare(&mut self, private: bool) -> Result<Spare, Outcome> {
+        let port = free_port()?;
+        if !private {
+            return Ok(Spare {
+                program: self.spawn(port)?,
+                port,
+                ns: None,
+            });
+        }
+        let ns = fresh_ns()?;
+        let program = ns
+            .run_inside(|| self.spawn(port))
+            .map_err(|e| Outcome::error(format!("could not enter a network namespace: {e}")))??;
+        Ok(Spare {
+            program,
+            port,
+            ns: Some(ns),
+        })
     }
 
     /// Starts a new process on `port` (for `reuse-addr`: the same port again).

@@ -56,6 +56,7 @@ pub(super) struct Batch {
 
 impl Batch {
     pub(super) fn run(self) -> Result<i32> {
+        self.grading.contain()?;
         let jobs = self.jobs.unwrap_or_else(cores).max(1);
         let opts = Options {
             dir: self.dir.clone(),

@@ -103,6 +103,9 @@ impl Check {
     }
 
     pub(super) fn run(self) -> Result<i32> {
+        self.grading.contain()?;
+        crate::contain::signals::install(crate::contain::finish)
+            .context("installing signal handlers")?;
         let rubric = self.grading.rubric()?;
         let plan = self.plan()?;
         let progress = self.format == Format::Human
@@ -137,7 +140,9 @@ impl Check {
         if self.format == Format::Github {
             classroom_output(&report)?;
         }
-        Ok(if report.passed() {
+        Ok(if let Some(signal) = crate::contain::signals::interrupted() {
+            128 + signal
+        } else if report.passed() {
             exit::PASS
         } else {
             exit::FAIL

@@ -30,6 +30,7 @@ pub(super) struct Gradescope {
 
 impl Gradescope {
     pub(super) fn run(self) -> Result<i32> {
+        self.grading.contain()?;
         let rubric = self.grading.rubric()?;
         if let Some(dir) = self.results.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;

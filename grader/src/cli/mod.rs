@@ -11,6 +11,7 @@ mod merge;
 mod render;
 mod selftest;
 
+use crate::contain::{self, Isolate};
 use crate::exit;
 use crate::rubric::Rubric;
 use crate::tasks::ALL;
@@ -43,6 +44,8 @@ enum Command {
     Selftest(selftest::Selftest),
     /// List the tasks, their default file names and their checks.
     List,
+    /// Show which containment layers work on this machine, and how to get the others.
+    Doctor,
     /// Run a Rust reference implementation of a task (as a program to grade or to try
     /// your client against), reading HOST, PORT, ... like a submission.
     #[command(hide = true)]
@@ -67,6 +70,10 @@ struct Grading {
     /// Points per task and check, hidden checks (docs/rubric.md).
     #[arg(long, value_name = "FILE")]
     rubric: Option<PathBuf>,
+    /// Isolation of the programs: `auto` (private network namespaces where the machine
+    /// allows them), `namespace` (required), `none` (free ports, no namespaces).
+    #[arg(long, value_enum, default_value_t = Isolate::Auto, env = "GRADER_ISOLATE")]
+    isolate: Isolate,
 }
 
 impl Grading {
@@ -78,6 +85,12 @@ impl Grading {
     }
     fn seed(&self) -> u64 {
         self.seed.unwrap_or_else(crate::seed::fresh)
+    }
+    /// Chooses the containment layers. Call first, while the grader is single-threaded:
+    /// a grader that is not root may move itself into a user namespace here.
+    fn contain(&self) -> Result<()> {
+        contain::init(self.isolate).map_err(anyhow::Error::msg)?;
+        Ok(())
     }
 }
 
@@ -104,6 +117,11 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Gradescope(g) => g.run(),
         Command::Render(r) => r.run(),
         Command::Selftest(s) => s.run(),
+        Command::Doctor => {
+            let (text, _) = contain::doctor::report();
+            print!("{text}");
+            Ok(exit::PASS)
+        }
         Command::List => {
             print!("{}", list());
             Ok(exit::PASS)

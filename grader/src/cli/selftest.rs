@@ -22,6 +22,7 @@ pub(super) struct Selftest {
 
 impl Selftest {
     pub(super) fn run(self) -> Result<i32> {
+        self.grading.contain()?;
         let fixtures = selftest::locate(self.fixtures.as_deref())
             .context("no fixtures folder with an expected.toml: give one with --fixtures DIR")?;
         let table = crate::expected::load(&fixtures.join("expected.toml"))?;

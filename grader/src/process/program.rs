@@ -1,12 +1,16 @@
 //! One student program under control: spawned in a process group of its own, with its
-//! output captured and capped, killed as a whole group when the grader is done with it
-//! (SIGTERM, a short grace, then SIGKILL), also when the handle is dropped on any path.
+//! output captured and capped, its resource limits set, its cookie in its environment and
+//! (as root) in a cgroup of its own; watched while it runs ([`crate::contain`]); killed as
+//! a whole group when the grader is done with it (SIGTERM, a short grace, then SIGKILL),
+//! also when the handle is dropped on any path, and then swept for escapees.
 
 use super::capture::Capture;
+use crate::contain::{self, cgroup::ProgramCgroup, cookie, registry};
 use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Bytes of stdout or stderr kept per program; the rest is read and counted, not kept.
@@ -38,19 +42,50 @@ pub struct Program {
     pub stderr: Capture,
     status: Option<ExitStatus>,
     started: Instant,
+    /// Its cookie tag (`GRADER_RUN`).
+    tag: String,
+    /// Why the grader killed it, when it did (set by the watcher).
+    verdict: Arc<Mutex<Option<String>>>,
+    /// Its key in the table of live programs, until it has been killed and swept.
+    live: Option<u64>,
+    /// Its cgroup (root).
+    cgroup: Option<Arc<ProgramCgroup>>,
 }
 
 impl Program {
-    /// Starts the program in a new process group.
+    /// Starts the program in a new process group, contained (see [`crate::contain`]).
+    /// Refused once the grader has been interrupted.
     pub fn spawn(launch: &Launch) -> std::io::Result<Program> {
+        if let Some(signal) = contain::signals::interrupted() {
+            return Err(std::io::Error::other(format!(
+                "the grader was interrupted ({})",
+                contain::signals::name(signal)
+            )));
+        }
         let (exe, args) = launch.argv.split_first().ok_or_else(|| {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty command")
         })?;
+        let layers = contain::layers();
+        let tag = cookie::next_tag(&layers.run_id);
+        // Without its cgroup the program still runs, under the other layers.
+        let cgroup = layers
+            .cgroup
+            .as_ref()
+            .ok()
+            .and_then(|run| run.program().ok())
+            .map(Arc::new);
+        let theirs = cgroup.clone();
+        let readonly = if layers.readonly.is_ok() {
+            contain::readonly::protected()
+        } else {
+            Vec::new()
+        };
         let mut cmd = Command::new(exe);
         cmd.args(args)
             .current_dir(&launch.cwd)
             .env_clear()
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
+            .env(cookie::VAR, &tag)
             .stdin(if launch.stdin {
                 Stdio::piped()
             } else {
@@ -61,7 +96,12 @@ impl Program {
             .process_group(0);
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
+                if let Some(cg) = &theirs {
+                    cg.join()?;
+                }
+                contain::limits::apply(false)?;
+                contain::readonly::apply(&readonly)?;
                 // If the grader dies, the program dies with it (Linux only).
                 #[cfg(target_os = "linux")]
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
@@ -69,6 +109,13 @@ impl Program {
             });
         }
         let mut child = cmd.spawn()?;
+        let verdict = Arc::new(Mutex::new(None));
+        let live = registry::add(registry::Entry {
+            pgid: child.id(),
+            tag: tag.clone(),
+            verdict: Arc::clone(&verdict),
+            cgroup: cgroup.clone(),
+        });
         let stdout = Capture::start(child.stdout.take().expect("piped stdout"), OUTPUT_CAP);
         let stderr = Capture::start(child.stderr.take().expect("piped stderr"), OUTPUT_CAP);
         Ok(Program {
@@ -78,7 +125,31 @@ impl Program {
             stderr,
             status: None,
             started: Instant::now(),
+            tag,
+            verdict,
+            live: Some(live),
+            cgroup,
         })
+    }
+
+    /// Its cookie tag, the value of `GRADER_RUN` in its environment.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    /// Why the grader (or, as root, the kernel on the grader's behalf) killed it, in words
+    /// that follow "the program": "was killed by the grader: it used more than 512 MiB".
+    pub fn verdict(&self) -> Option<String> {
+        if let Some(v) = self
+            .verdict
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            return Some(v);
+        }
+        let events = self.cgroup.as_ref()?.events();
+        contain::monitor::judge_events(events)
     }
 
     /// The process id (also the process group id).
@@ -150,22 +221,63 @@ impl Program {
                 self.wait_exit(Duration::from_secs(5));
             }
         }
-        // Children left in the group (a fork server's) go too.
+        // Children left in the group (a fork server's) go too, and then whatever left the
+        // group: everything in its cgroup, everything carrying its cookie.
         self.signal_group(libc::SIGKILL);
+        if let Some(key) = self.live.take() {
+            if let Some(cg) = &self.cgroup {
+                cg.kill_all();
+            }
+            cookie::sweep(cookie::Match::Tag(&self.tag));
+            registry::remove(key);
+        }
         self.status
     }
 
-    /// The tail of stderr, escaped, for messages.
+    /// The tail of stderr, escaped, for messages (at most about 2000 bytes: a flood
+    /// without newlines stays readable).
     pub fn stderr_tail(&self, lines: usize) -> String {
-        crate::escape::tail(&self.stderr.tail_bytes(), lines)
+        let bytes = self.stderr.tail_bytes();
+        let cut = bytes.len().saturating_sub(2000);
+        crate::escape::tail(&bytes[cut..], lines)
+    }
+
+    /// "its stdout was truncated after 4 MiB (300 MiB in all)" for each stream that went
+    /// over the cap; empty when none did.
+    pub fn truncation_note(&self) -> String {
+        let notes: Vec<String> = [("stdout", &self.stdout), ("stderr", &self.stderr)]
+            .iter()
+            .filter_map(|(name, cap)| {
+                cap.with(|b| {
+                    b.truncated().then(|| {
+                        format!(
+                            "its {name} was truncated after {} MiB ({} MiB in all)",
+                            OUTPUT_CAP >> 20,
+                            b.total >> 20
+                        )
+                    })
+                })
+            })
+            .collect();
+        notes.join("; ")
     }
 
     /// A sentence about how the program ended, with the tail of its stderr when it has one.
     pub fn exit_story(&mut self) -> String {
-        let status = match self.status() {
-            Some(s) => describe(s),
-            None => "is still running".to_string(),
+        let mut status = match (self.verdict(), self.status()) {
+            (Some(why), _) => why,
+            (None, Some(s)) => describe(s),
+            (None, None) => "is still running".to_string(),
         };
+        if self.status.is_some() {
+            // The exit can be seen before the reader thread has drained the pipe: wait for
+            // its end of file (bounded: an escaped child may hold the pipe open).
+            self.stderr.wait_closed(Duration::from_secs(1));
+        }
+        let note = self.truncation_note();
+        if !note.is_empty() {
+            status = format!("{status} ({note})");
+        }
         let tail = self.stderr_tail(6);
         if tail.is_empty() {
             format!("the program {status}")

@@ -33,6 +33,9 @@ impl NotReady {
             Proto::Udp => "bind UDP",
         };
         match self {
+            NotReady::Exited(story) if story.contains("Address already in use") => format!(
+                "the server did not {what} port {port}: {story}\nThe grader set PORT={port}; a port written into the program is taken by other programs: read the port from the environment, e.g. PORT = int(os.environ.get(\"PORT\", 4444))"
+            ),
             NotReady::Exited(story) => format!("the server did not {what} port {port}: {story}"),
             NotReady::WrongPort(ports) => format!(
                 "the server bound port {} but the grader set PORT={port}: read the port from the environment, e.g. PORT = int(os.environ.get(\"PORT\", 4444))",

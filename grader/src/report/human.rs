@@ -54,6 +54,12 @@ pub fn render(report: &Report, style: &Style) -> String {
         escape::text(report.submission.as_bytes()),
         report.seed
     );
+    if let Some(signal) = &report.interrupted {
+        let _ = writeln!(
+            out,
+            "interrupted by {signal}: checks that had not finished are marked ERROR"
+        );
+    }
     for task in report
         .tasks
         .iter()
@@ -210,6 +216,9 @@ mod tests {
             score: 0.0,
             max_score: 1.0,
             tasks: vec![task],
+            run_id: String::new(),
+            isolation: vec![],
+            interrupted: None,
         };
         let text = render(&report, &Style::default());
         assert!(text.contains("FAIL  fragmented"), "{text}");

@@ -34,6 +34,17 @@ pub struct Report {
     pub max_score: f64,
     /// One entry per task instance, in the SPEC's task order.
     pub tasks: Vec<TaskReport>,
+    /// The run's cookie: every program of the run had `GRADER_RUN=<run_id>-<n>` in its
+    /// environment (extra field).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub run_id: String,
+    /// The containment layers in force, e.g. `["process-group", ..., "network-namespace"]`
+    /// (extra field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub isolation: Vec<String>,
+    /// Set when SIGINT or SIGTERM stopped the run: its checks are `error` (extra field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
 }
 
 /// Status of a task (SPEC section 6).

@@ -1,0 +1,274 @@
+//! Containment (docs/containment.md): hostile fixtures under `fixtures/hostile/` graded
+//! with and without network namespaces (and without cgroups, so the watcher alone is
+//! tested too). Each case asserts that the grader finished within its deadline, that the
+//! report is valid JSON and says what happened, and that no process carrying the run's
+//! cookie is left.
+
+use crate::common::{fixtures, grader};
+use rstest::rstest;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How a run is isolated: `--isolate` and whether cgroups are allowed (root only).
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Auto,
+    None,
+    /// No namespaces and no cgroups: the watcher and the cookie sweep alone.
+    Bare,
+}
+
+/// Grades `dir` and returns the report, the exit code and the wall time.
+fn run(dir: &Path, mode: Mode, extra: &[&str]) -> (serde_json::Value, i32, Duration) {
+    let mut cmd = grader();
+    cmd.arg("check")
+        .arg(dir)
+        .args(["--format", "json", "--seed", "7"])
+        .args(extra);
+    match mode {
+        Mode::Auto => cmd.env("GRADER_ISOLATE", "auto"),
+        Mode::None => cmd.env("GRADER_ISOLATE", "none"),
+        Mode::Bare => cmd
+            .env("GRADER_ISOLATE", "none")
+            .env("GRADER_CGROUPS", "off"),
+    };
+    let start = Instant::now();
+    let out = cmd
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("grader runs");
+    let took = start.elapsed();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not a JSON report ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (report, out.status.code().unwrap_or(-1), took)
+}
+
+/// Processes still carrying a cookie of run `run_id` (zombies have no environment).
+pub fn leftovers(run_id: &str) -> Vec<u32> {
+    let needle = format!("GRADER_RUN={run_id}-");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|env| {
+                    env.split(|&b| b == 0)
+                        .any(|v| v.starts_with(needle.as_bytes()))
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Asserts that nothing of the run is left: no process with its cookie, no cgroup.
+fn assert_clean(report: &serde_json::Value) {
+    let run_id = report["run_id"].as_str().expect("run_id in the report");
+    assert_eq!(run_id.len(), 16, "{report}");
+    let left = leftovers(run_id);
+    assert!(left.is_empty(), "processes of run {run_id} left: {left:?}");
+    for hierarchy in ["pids", "memory", "unified"] {
+        let root = Path::new("/sys/fs/cgroup").join(hierarchy);
+        let mut stack = vec![root];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if e.path().is_dir() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    assert_ne!(
+                        name,
+                        format!("grader-{run_id}"),
+                        "cgroup left: {}",
+                        e.path().display()
+                    );
+                    if !name.starts_with("grader-") && stack.len() < 64 {
+                        stack.push(e.path());
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[rstest]
+#[case::fork_bomb("fork-bomb", "fail", "256 processes")]
+#[case::output_flood("output-flood", "fail", "truncated after 4 MiB")]
+#[case::ignores_signals("ignores-signals", "pass", "")]
+#[case::escapee("escapee", "pass", "")]
+#[case::memory_hog("memory-hog", "fail", "512 MiB")]
+#[case::loop_before_listen("loop-before-listen", "fail", "within 10 s")]
+#[case::exits_at_once("exits-at-once", "fail", "exited with status 0")]
+fn hostile_fixture_is_contained(
+    #[case] name: &str,
+    #[case] status: &str,
+    #[case] says: &str,
+    #[values(Mode::Auto, Mode::None, Mode::Bare)] mode: Mode,
+) {
+    let dir = fixtures().join("hostile").join(name);
+    let (report, code, took) = run(&dir, mode, &["--task", "tcp-upper", "--check", "echo"]);
+    assert!(
+        took < Duration::from_secs(40),
+        "{name} {mode:?}: took {took:?}"
+    );
+    let check = &report["tasks"][0]["checks"][0];
+    let message = check["message"].as_str().unwrap_or_default();
+    assert_eq!(check["status"], status, "{name} {mode:?}: {message}");
+    assert!(message.contains(says), "{name} {mode:?}: {message}");
+    assert_eq!(code, if status == "pass" { 0 } else { 1 });
+    assert_clean(&report);
+}
+
+/// The original submission is never written, even by a program that knows its path.
+#[rstest]
+fn a_program_cannot_change_the_original_submission(#[values(Mode::Auto, Mode::None)] mode: Mode) {
+    let original = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixtures().join("hostile/writes-outside/server1.py"),
+        original.path().join("server1.py"),
+    )
+    .unwrap();
+    let path = original.path().canonicalize().unwrap();
+    std::fs::write(
+        original.path().join("victim.txt"),
+        path.display().to_string(),
+    )
+    .unwrap();
+    let before = snapshot(original.path());
+    let (report, code, _) = run(original.path(), mode, &["--task", "tcp-upper"]);
+    assert_eq!(code, 0, "{report}");
+    assert_clean(&report);
+    let layers = report["isolation"].to_string();
+    if !layers.contains("read-only-submission") {
+        eprintln!("mount namespaces are not available here: the original is not protected");
+        return;
+    }
+    assert_eq!(
+        snapshot(original.path()),
+        before,
+        "the original submission changed"
+    );
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn namespaces_work() -> bool {
+    let out = grader().arg("doctor").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).contains("--isolate auto uses: namespace")
+}
+
+/// Two lecture servers with the port written into the program (4444, no PORT variable),
+/// graded at once: both pass in private network namespaces.
+#[test]
+fn hard_coded_ports_pass_side_by_side_in_namespaces() {
+    if !namespaces_work() {
+        eprintln!("network namespaces are not available here: see `grader doctor`");
+        return;
+    }
+    let dir = fixtures().join("hostile/hard-coded-port");
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let dir = dir.clone();
+            std::thread::spawn(move || run(&dir, Mode::Auto, &["--task", "tcp-upper"]))
+        })
+        .collect();
+    for r in runs {
+        let (report, code, _) = r.join().unwrap();
+        assert_eq!(code, 0, "{report}");
+        assert_clean(&report);
+    }
+}
+
+/// Without namespaces the same server fails, and the message names PORT.
+#[test]
+fn a_hard_coded_port_without_namespaces_is_told_to_read_port() {
+    let dir = fixtures().join("hostile/hard-coded-port");
+    let (report, code, _) = run(&dir, Mode::None, &["--task", "tcp-upper"]);
+    assert_eq!(code, 1);
+    for check in report["tasks"][0]["checks"].as_array().unwrap() {
+        let message = check["message"].as_str().unwrap();
+        assert_eq!(check["status"], "fail", "{message}");
+        assert!(message.contains("PORT"), "{message}");
+    }
+    assert_clean(&report);
+}
+
+/// SIGINT to the grader: every check ends as `error` "interrupted", the report is still
+/// written, the exit code is 130 and nothing is left.
+#[rstest]
+fn sigint_stops_the_run_and_still_writes_the_report(#[values(Mode::Auto, Mode::None)] mode: Mode) {
+    let dir = fixtures().join("hostile/loop-before-listen");
+    let exe = assert_cmd::cargo::cargo_bin("grader");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("check").arg(&dir).args(["--format", "json"]);
+    cmd.env(
+        "GRADER_ISOLATE",
+        if matches!(mode, Mode::Auto) {
+            "auto"
+        } else {
+            "none"
+        },
+    );
+    cmd.stdout(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let start = Instant::now();
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(130));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(report["interrupted"], "SIGINT");
+    for check in report["tasks"][0]["checks"].as_array().unwrap() {
+        assert_eq!(check["status"], "error", "{check}");
+        assert!(
+            check["message"].as_str().unwrap().contains("interrupted"),
+            "{check}"
+        );
+    }
+    assert_clean(&report);
+}
+
+/// A program printing invalid UTF-8 and control bytes: the JSON report stays valid and
+/// shows them escaped.
+#[test]
+fn raw_bytes_from_a_program_keep_the_json_valid_and_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("server1.py"),
+        "import os\nos.write(2, b'bad \\xff\\xfe utf-8 \\x1b[2J \\x00 \\x07 \\xe2\\x80\\xae end\\n')\nraise SystemExit(4)\n",
+    )
+    .unwrap();
+    let (report, code, _) = run(dir.path(), Mode::Auto, &["--check", "echo"]);
+    assert_eq!(code, 1);
+    let message = report["tasks"][0]["checks"][0]["message"].as_str().unwrap();
+    assert!(message.contains("exited with status 4"), "{message}");
+    assert!(
+        !message.chars().any(|c| c.is_control() && c != '\n') && !message.contains('\u{202e}'),
+        "{message:?}"
+    );
+    assert!(
+        message.contains("\\u{1b}[2J") && message.contains("\\u{202e}"),
+        "{message}"
+    );
+}
