@@ -28,7 +28,8 @@ pub(super) struct Batch {
     /// Output folder (reports per student, grades.csv, index.html).
     #[arg(long)]
     out: PathBuf,
-    /// Students graded at once (default: the number of cores).
+    /// Students graded at once (default: 2 per core; a student's checks mostly wait on
+    /// sockets and deadlines, so two per core keep the cores busy).
     #[arg(long, short)]
     jobs: Option<usize>,
     /// Checks running at once per student (default: 4 per core, shared by the students).
@@ -57,7 +58,7 @@ pub(super) struct Batch {
 impl Batch {
     pub(super) fn run(self) -> Result<i32> {
         self.grading.contain()?;
-        let jobs = self.jobs.unwrap_or_else(cores).max(1);
+        let jobs = self.jobs.unwrap_or_else(|| cores() * 2).max(1);
         let opts = Options {
             dir: self.dir.clone(),
             out: self.out.clone(),

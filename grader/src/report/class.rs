@@ -132,6 +132,6 @@ impl Stats {
         } else {
             (i + 1) * 100 / BINS - 1
         };
-        format!("{lo:>3}-{hi:<3}%")
+        format!("{lo}-{hi}%")
     }
 }

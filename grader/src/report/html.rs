@@ -67,7 +67,7 @@ pub fn render(students: &[Graded], title: &str) -> String {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"num\">{n}</td><td>{}</td></tr>",
-            escape(Stats::bin_label(i).trim()),
+            escape(&Stats::bin_label(i)),
             bar("", *n as f64 / top as f64)
         );
     }

@@ -21,7 +21,7 @@ pub fn render(students: &[Graded]) -> String {
     for (i, n) in st.histogram.iter().enumerate().rev() {
         let _ = writeln!(
             out,
-            "  {}  {:>4}  {}",
+            "  {:>7}  {:>4}  {}",
             Stats::bin_label(i),
             n,
             "#".repeat((n * 40).div_ceil(top))
