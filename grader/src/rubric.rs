@@ -244,6 +244,9 @@ mod tests {
         };
         Report {
             submission: "s".into(),
+            run_id: String::new(),
+            isolation: vec![],
+            interrupted: None,
             seed: 1,
             score: 0.0,
             max_score: 0.0,

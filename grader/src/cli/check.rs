@@ -140,13 +140,15 @@ impl Check {
         if self.format == Format::Github {
             classroom_output(&report)?;
         }
-        Ok(if let Some(signal) = crate::contain::signals::interrupted() {
-            128 + signal
-        } else if report.passed() {
-            exit::PASS
-        } else {
-            exit::FAIL
-        })
+        Ok(
+            if let Some(signal) = crate::contain::signals::interrupted() {
+                128 + signal
+            } else if report.passed() {
+                exit::PASS
+            } else {
+                exit::FAIL
+            },
+        )
     }
 }
 

@@ -67,6 +67,9 @@ mod tests {
         };
         let report = Report {
             submission: "s".into(),
+            run_id: String::new(),
+            isolation: vec![],
+            interrupted: None,
             seed: 1,
             score: 0.0,
             max_score: 3.0,
