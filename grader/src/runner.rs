@@ -165,7 +165,9 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         .collect::<Vec<_>>();
     let score = tasks.iter().map(|t| t.score).sum();
     let max_score = tasks.iter().map(|t| t.max_score).sum();
-    contain::finish();
+    // Whatever escaped is swept per program as it ends; the run-wide sweep and cgroup
+    // removal belong to the command (`contain::finish`), since a batch runs several
+    // submissions at once in one run.
     let layers = contain::layers();
     Report {
         submission,

@@ -97,7 +97,11 @@ impl Grading {
 /// Parses the command line and runs it; returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    match dispatch(cli) {
+    let result = dispatch(cli);
+    // The run-wide sweep (anything left carrying this run's cookie) and the cgroup's
+    // removal, once every submission of the command is done.
+    crate::contain::finish();
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!(
