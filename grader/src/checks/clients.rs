@@ -82,11 +82,12 @@ pub fn send(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), St
 
 /// Reads `len` bytes of answer, or what came until `timeout` or the end.
 fn answer(stream: &TcpStream, len: usize, timeout: Duration) -> tcp::Exchange {
-    tcp::read_answer(
-        stream,
-        &Reading::exact(len, timeout),
-        Instant::now() + timeout,
-    )
+    // The whole deadline is for the answer to start: no shorter stall limit.
+    let reading = Reading {
+        stall: timeout,
+        ..Reading::exact(len, timeout)
+    };
+    tcp::read_answer(stream, &reading, Instant::now() + timeout)
 }
 
 /// Compares an answer with what was expected; the error reads "and got ...".

@@ -5,13 +5,13 @@
 
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
 use crate::checks::clients;
-use crate::checks::inspect::{self, ordinal};
+use crate::checks::inspect::ordinal;
 use crate::escape;
 use crate::gen;
 use crate::probe::tcp::{self, Reading};
 use crate::procfs::Proto;
 use crate::prop;
-use crate::session::{CaseError, Server};
+use crate::session::Server;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::net::TcpStream;
@@ -25,8 +25,6 @@ pub const ANSWER: Duration = crate::checks::stream::ANSWER;
 const STEP_ANSWER: Duration = Duration::from_secs(3);
 /// How long `isolation` waits for the server to accept its clients before they write.
 const ACCEPTED: Duration = Duration::from_secs(1);
-/// How long a server that left a client without any answer has to end, if it is ending.
-const ENDING: Duration = Duration::from_secs(2);
 
 /// One-line meanings, for reports.
 pub const CONCURRENT: &str = "a client is served while other clients are connected and idle";
@@ -156,23 +154,26 @@ pub struct Advice<'a> {
     pub shared: &'a str,
 }
 
-/// Runs one interleaving on a fresh set of connections.
-///
-/// The error's `answered` is false when a client got nothing at all (no answer, closed,
-/// or could not connect): what a server that is ending looks like.
+/// Runs one interleaving on a fresh set of connections; `earlier` cases ran before it on
+/// this server.
 fn interleave(
     server: &mut Server,
     clients: usize,
     steps: &[Step],
     advice: Advice,
-) -> Result<(), CaseError> {
+    earlier: usize,
+) -> Result<(), String> {
     let (addr, pid) = (server.addr(), server.program().pid());
     let mut streams: Vec<TcpStream> = Vec::new();
     for i in 0..clients {
         let s = clients::connect(pid, addr).map_err(|e| {
             let end = ending(server);
-            CaseError::silent(if i == 0 {
-                format!("could not connect ({e}){end}")
+            if i == 0 {
+                if earlier == 0 {
+                    format!("could not connect ({e}){end}")
+                } else {
+                    format!("after {earlier} earlier cases of this check, a new client could not connect ({e}){end}: the server must go on taking new clients after others left")
+                }
             } else {
                 format!(
                     "while {} connected, a {} could not connect ({e}){end}: {}",
@@ -180,7 +181,7 @@ fn interleave(
                     ordinal(i + 1),
                     advice.serial
                 )
-            })
+            }
         })?;
         streams.push(s);
     }
@@ -192,26 +193,26 @@ fn interleave(
         let (asked, elsewhere) = ask_watching(&streams, step.who, &step.data);
         match asked {
             Err(what) if elsewhere.is_empty() => {
-                return Err(CaseError::silent(format!(
+                return Err(format!(
                     "with {clients} clients connected, client {who} sent {sent} and {what}, while the other {} stayed connected{}: {} (or a handler reads another client's connection: {})",
                     if clients == 2 { "client" } else { "clients" },
                     ending(server),
                     advice.serial,
                     advice.shared
-                )))
+                ))
             }
             Err(what) => {
-                return Err(CaseError::answered(format!(
+                return Err(format!(
                     "with {clients} clients connected, client {who} sent {sent} and {what}{elsewhere}{}: {}",
                     ending(server),
                     advice.shared
-                )))
+                ))
             }
             Ok(()) if !elsewhere.is_empty() => {
-                return Err(CaseError::answered(format!(
+                return Err(format!(
                     "with {clients} clients connected, client {who} sent {sent} and got its answer{elsewhere}: {}",
                     advice.shared
-                )))
+                ))
             }
             Ok(()) => {}
         }
@@ -287,6 +288,7 @@ pub fn isolation(ctx: &CheckCtx, opts: LaunchOpts, max_clients: usize, advice: A
         Ok(s) => std::cell::RefCell::new(s),
         Err(o) => return o,
     };
+    let earlier = std::cell::Cell::new(0);
     prop::check(
         ctx,
         ctx.run.cases.clamp(1, 16),
@@ -294,47 +296,24 @@ pub fn isolation(ctx: &CheckCtx, opts: LaunchOpts, max_clients: usize, advice: A
         show,
         |(clients, steps)| {
             let server = &mut *server.borrow_mut();
-            restart_if_done(server)?;
-            match interleave(server, *clients, steps, advice) {
-                Err(e) if !e.answered && ended_cleanly(server) => {
-                    server.launch().map_err(|o| o.message)?;
-                    interleave(server, *clients, steps, advice).map_err(|e| e.message)
-                }
-                result => result.map_err(|e| e.message),
+            if restart_if_done(server)? {
+                earlier.set(0);
             }
+            earlier.set(earlier.get() + 1);
+            interleave(server, *clients, steps, advice, earlier.get() - 1)
         },
     )
 }
 
-/// Every case starts with a running server: one that ended (with status 0 after serving
-/// some clients, say, or crashed by an earlier case) is started again, as the stream
-/// checks do. Whether it may end is judged elsewhere (`queued-clients`); a crash during
-/// a case is that case's verdict.
-fn restart_if_done(server: &mut Server) -> Result<(), String> {
+/// Every case starts with a running server: one that ended (crashed by an earlier case,
+/// say) is started again, as the stream checks do, so that shrinking judges each case on
+/// its own. An ending during a case is that case's verdict.
+/// True when it started a new process.
+fn restart_if_done(server: &mut Server) -> Result<bool, String> {
     match server.program().status() {
-        Some(_) => server.launch().map_err(|o| o.message),
-        None => Ok(()),
+        Some(_) => server.launch().map(|()| true).map_err(|o| o.message),
+        None => Ok(false),
     }
-}
-
-/// True when the server ends with status 0 within [`ENDING`] (a pool whose workers each
-/// serve one client ends once its last worker's client has left). A server that answers
-/// a new client meanwhile is not ending: no need to wait longer.
-fn ended_cleanly(server: &mut Server) -> bool {
-    let (addr, pid) = (server.addr(), server.program().pid());
-    let probe = clients::connect(pid, addr)
-        .ok()
-        .filter(|s| clients::send(s, b"still there?", ENDING).is_ok());
-    let ended = inspect::poll_until(ENDING, || {
-        if let Some(status) = server.program().status() {
-            return Some(status.success());
-        }
-        let answered = probe
-            .as_ref()
-            .is_some_and(|s| !clients::unread(s).is_empty());
-        answered.then_some(false)
-    });
-    ended.unwrap_or(false)
 }
 
 #[cfg(test)]
