@@ -178,3 +178,44 @@ pub fn roll(pid: u32, addr: SocketAddr, total: usize, patience: Duration) -> Res
         std::thread::sleep(Duration::from_micros(300));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn listener() -> (TcpListener, SocketAddr) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        (l, addr)
+    }
+
+    #[test]
+    fn a_pool_serves_three_times_its_size_in_waves() {
+        let (l, addr) = listener();
+        std::thread::spawn(move || reference::pool_server::serve(l, 2));
+        roll(std::process::id(), addr, 6, Duration::from_secs(10)).unwrap();
+    }
+
+    #[test]
+    fn workers_that_serve_one_client_each_stall_the_wave() {
+        let (l, addr) = listener();
+        let l = std::sync::Arc::new(l);
+        for _ in 0..2 {
+            let l = std::sync::Arc::clone(&l);
+            std::thread::spawn(move || {
+                let (mut s, _) = l.accept().unwrap();
+                let mut buf = [0u8; 1024];
+                while let Ok(n @ 1..) = s.read(&mut buf) {
+                    s.write_all(&upper(&buf[..n])).unwrap();
+                }
+            });
+        }
+        let stuck = roll(std::process::id(), addr, 4, Duration::from_millis(300)).unwrap_err();
+        assert!(matches!(stuck, Stuck::Stalled(_)), "{stuck}");
+        assert!(
+            stuck.to_string().contains("2 clients were served"),
+            "{stuck}"
+        );
+    }
+}

@@ -82,11 +82,12 @@ pub fn send(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), St
 
 /// Reads `len` bytes of answer, or what came until `timeout` or the end.
 fn answer(stream: &TcpStream, len: usize, timeout: Duration) -> tcp::Exchange {
-    tcp::read_answer(
-        stream,
-        &Reading::exact(len, timeout),
-        Instant::now() + timeout,
-    )
+    // The whole deadline is for the answer to start: no shorter stall limit.
+    let reading = Reading {
+        stall: timeout,
+        ..Reading::exact(len, timeout)
+    };
+    tcp::read_answer(stream, &reading, Instant::now() + timeout)
 }
 
 /// Compares an answer with what was expected; the error reads "and got ...".
@@ -168,6 +169,34 @@ mod tests {
         assert!(judge(b"AB", &ex(b"ab", false), t)
             .unwrap_err()
             .contains("wrong answer"));
+    }
+
+    #[test]
+    fn knows_when_the_server_took_its_clients_and_reads_answers() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let pid = std::process::id();
+        let client = connect(pid, addr).unwrap();
+        if procfs::available() {
+            assert!(!all_accepted(pid, addr.port(), Duration::from_millis(50)));
+        }
+        let (mut peer, _) = listener.accept().unwrap();
+        if procfs::available() {
+            assert!(all_accepted(pid, addr.port(), Duration::from_secs(5)));
+        }
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            let n = peer.read(&mut buf).unwrap();
+            peer.write_all(&upper(&buf[..n])).unwrap();
+            peer.read_exact(&mut buf[..4]).unwrap();
+            peer.write_all(b"extra").unwrap();
+        });
+        assert_eq!(ask(&client, b"hi there", Duration::from_secs(5)), Ok(()));
+        send(&client, b"more", Duration::from_secs(5)).unwrap();
+        let extra = crate::checks::inspect::poll_until(Duration::from_secs(5), || {
+            Some(unread(&client)).filter(|u| !u.is_empty())
+        });
+        assert_eq!(extra.as_deref(), Some(&b"extra"[..]));
     }
 
     #[test]

@@ -1,123 +1,28 @@
-//! The checks every concurrent server has (SPEC section 4), written once for the fork,
-//! thread, pool and select servers: `concurrent` (a client is served while others are
-//! connected and idle) and `isolation` (clients connected together each get exactly their
-//! own answers). Each task passes its environment and its own advice for the student.
+//! `isolation` (SPEC section 4): 2 to N clients connect and stay connected, then write
+//! in turns, each awaiting its answer; each must get exactly its own answers, and nobody
+//! else anything (this catches the slide's thread server, whose `run()` uses the global
+//! `conn`). A seeded property: a failure is shrunk to the fewest clients and writes.
 
+use super::{connected, ending};
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
 use crate::checks::clients;
-use crate::checks::inspect::{self, ordinal};
+use crate::checks::inspect::ordinal;
 use crate::escape;
 use crate::gen;
 use crate::probe::tcp::{self, Reading};
 use crate::procfs::Proto;
 use crate::prop;
-use crate::session::{CaseError, Server};
+use crate::session::Server;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-/// Deadline for an answer while other clients are connected. A server that serves one
-/// client at a time never answers, so this is generous.
-pub const ANSWER: Duration = crate::checks::stream::ANSWER;
-/// Deadline for each answer of `isolation`; shorter, as a failing case is shrunk by
+/// Deadline for each answer; shorter than `concurrent`'s, as a failing case is shrunk by
 /// running it again and again.
 const STEP_ANSWER: Duration = Duration::from_secs(3);
-/// How long `isolation` waits for the server to accept its clients before they write.
+/// How long to wait for the server to accept the clients before they write.
 const ACCEPTED: Duration = Duration::from_secs(1);
-/// How long a server that left a client without any answer has to end, if it is ending.
-const ENDING: Duration = Duration::from_secs(2);
-
-/// One-line meanings, for reports.
-pub const CONCURRENT: &str = "a client is served while other clients are connected and idle";
-pub const ISOLATION: &str =
-    "clients connected together, writing in turns, each get exactly their own answers";
-
-/// "the program exited with status 1; ..." when the server has ended, else nothing.
-pub fn ending(server: &mut Server) -> String {
-    let program = server.program();
-    if program.status().is_some() {
-        format!("; {}", program.exit_story())
-    } else {
-        String::new()
-    }
-}
-
-/// `concurrent`: `idle` clients connect and send nothing; one more client must then be
-/// served within [`ANSWER`]. `advice` says what to do when it is not.
-pub fn concurrent(ctx: &CheckCtx, opts: LaunchOpts, idle: usize, advice: &str) -> Outcome {
-    let mut server = match Server::start(ctx, Proto::Tcp, opts) {
-        Ok(s) => s,
-        Err(o) => return o,
-    };
-    let (addr, pid) = (server.addr(), server.program().pid());
-    let mut idle_clients = Vec::new();
-    for i in 0..idle {
-        match clients::connect(pid, addr) {
-            Ok(s) => idle_clients.push(s),
-            Err(e) => {
-                let end = ending(&mut server);
-                return Outcome::fail(format!(
-                    "{}could not connect ({e}){end}: {advice}",
-                    while_connected(i)
-                ));
-            }
-        }
-    }
-    let message = b"anybody there?";
-    let start = Instant::now();
-    let probe = match clients::connect(pid, addr) {
-        Ok(s) => s,
-        Err(e) => {
-            let end = ending(&mut server);
-            return Outcome::fail(format!(
-                "while {} connected and idle (connected, nothing sent), a {} client could not even connect within {} s ({e}){end}: {advice}",
-                connected(idle),
-                ordinal(idle + 1),
-                clients::CONNECT.as_secs()
-            ));
-        }
-    };
-    match clients::ask(&probe, message, ANSWER) {
-        Ok(()) => Outcome::pass(format!(
-            "while {} connected and idle, a {} was served in {} ms",
-            connected(idle),
-            ordinal(idle + 1),
-            start.elapsed().as_millis()
-        )),
-        Err(what) => {
-            let end = ending(&mut server);
-            Outcome::fail(format!(
-                "while {} connected and idle (connected, nothing sent), a {} client sent {} and {what}{end}: {advice}",
-                connected(idle),
-                ordinal(idle + 1),
-                escape::bytes(message)
-            ))
-        }
-    }
-}
-
-/// "" for the first client, "while 2 clients were connected and idle, a 3rd " after.
-fn while_connected(i: usize) -> String {
-    if i == 0 {
-        String::new()
-    } else {
-        format!(
-            "while {} connected and idle, a {} ",
-            connected(i),
-            ordinal(i + 1)
-        )
-    }
-}
-
-/// "1 client was", "3 clients were".
-fn connected(n: usize) -> String {
-    if n == 1 {
-        "1 client was".into()
-    } else {
-        format!("{n} clients were")
-    }
-}
 
 /// One write of `isolation`: client `who` (0-based) sends `data` and waits for its answer.
 #[derive(Clone, Debug)]
@@ -156,23 +61,26 @@ pub struct Advice<'a> {
     pub shared: &'a str,
 }
 
-/// Runs one interleaving on a fresh set of connections.
-///
-/// The error's `answered` is false when a client got nothing at all (no answer, closed,
-/// or could not connect): what a server that is ending looks like.
+/// Runs one interleaving on a fresh set of connections; `earlier` cases ran before it on
+/// this server.
 fn interleave(
     server: &mut Server,
     clients: usize,
     steps: &[Step],
     advice: Advice,
-) -> Result<(), CaseError> {
+    earlier: usize,
+) -> Result<(), String> {
     let (addr, pid) = (server.addr(), server.program().pid());
     let mut streams: Vec<TcpStream> = Vec::new();
     for i in 0..clients {
         let s = clients::connect(pid, addr).map_err(|e| {
             let end = ending(server);
-            CaseError::silent(if i == 0 {
-                format!("could not connect ({e}){end}")
+            if i == 0 {
+                if earlier == 0 {
+                    format!("could not connect ({e}){end}")
+                } else {
+                    format!("after {earlier} earlier cases of this check, a new client could not connect ({e}){end}: the server must go on taking new clients after others left")
+                }
             } else {
                 format!(
                     "while {} connected, a {} could not connect ({e}){end}: {}",
@@ -180,7 +88,7 @@ fn interleave(
                     ordinal(i + 1),
                     advice.serial
                 )
-            })
+            }
         })?;
         streams.push(s);
     }
@@ -192,26 +100,26 @@ fn interleave(
         let (asked, elsewhere) = ask_watching(&streams, step.who, &step.data);
         match asked {
             Err(what) if elsewhere.is_empty() => {
-                return Err(CaseError::silent(format!(
+                return Err(format!(
                     "with {clients} clients connected, client {who} sent {sent} and {what}, while the other {} stayed connected{}: {} (or a handler reads another client's connection: {})",
                     if clients == 2 { "client" } else { "clients" },
                     ending(server),
                     advice.serial,
                     advice.shared
-                )))
+                ))
             }
             Err(what) => {
-                return Err(CaseError::answered(format!(
+                return Err(format!(
                     "with {clients} clients connected, client {who} sent {sent} and {what}{elsewhere}{}: {}",
                     ending(server),
                     advice.shared
-                )))
+                ))
             }
             Ok(()) if !elsewhere.is_empty() => {
-                return Err(CaseError::answered(format!(
+                return Err(format!(
                     "with {clients} clients connected, client {who} sent {sent} and got its answer{elsewhere}: {}",
                     advice.shared
-                )))
+                ))
             }
             Ok(()) => {}
         }
@@ -287,6 +195,7 @@ pub fn isolation(ctx: &CheckCtx, opts: LaunchOpts, max_clients: usize, advice: A
         Ok(s) => std::cell::RefCell::new(s),
         Err(o) => return o,
     };
+    let earlier = std::cell::Cell::new(0);
     prop::check(
         ctx,
         ctx.run.cases.clamp(1, 16),
@@ -294,47 +203,24 @@ pub fn isolation(ctx: &CheckCtx, opts: LaunchOpts, max_clients: usize, advice: A
         show,
         |(clients, steps)| {
             let server = &mut *server.borrow_mut();
-            restart_if_done(server)?;
-            match interleave(server, *clients, steps, advice) {
-                Err(e) if !e.answered && ended_cleanly(server) => {
-                    server.launch().map_err(|o| o.message)?;
-                    interleave(server, *clients, steps, advice).map_err(|e| e.message)
-                }
-                result => result.map_err(|e| e.message),
+            if restart_if_done(server)? {
+                earlier.set(0);
             }
+            earlier.set(earlier.get() + 1);
+            interleave(server, *clients, steps, advice, earlier.get() - 1)
         },
     )
 }
 
-/// Every case starts with a running server: one that ended (with status 0 after serving
-/// some clients, say, or crashed by an earlier case) is started again, as the stream
-/// checks do. Whether it may end is judged elsewhere (`queued-clients`); a crash during
-/// a case is that case's verdict.
-fn restart_if_done(server: &mut Server) -> Result<(), String> {
+/// Every case starts with a running server: one that ended (crashed by an earlier case,
+/// say) is started again, as the stream checks do, so that shrinking judges each case on
+/// its own. An ending during a case is that case's verdict.
+/// True when it started a new process.
+fn restart_if_done(server: &mut Server) -> Result<bool, String> {
     match server.program().status() {
-        Some(_) => server.launch().map_err(|o| o.message),
-        None => Ok(()),
+        Some(_) => server.launch().map(|()| true).map_err(|o| o.message),
+        None => Ok(false),
     }
-}
-
-/// True when the server ends with status 0 within [`ENDING`] (a pool whose workers each
-/// serve one client ends once its last worker's client has left). A server that answers
-/// a new client meanwhile is not ending: no need to wait longer.
-fn ended_cleanly(server: &mut Server) -> bool {
-    let (addr, pid) = (server.addr(), server.program().pid());
-    let probe = clients::connect(pid, addr)
-        .ok()
-        .filter(|s| clients::send(s, b"still there?", ENDING).is_ok());
-    let ended = inspect::poll_until(ENDING, || {
-        if let Some(status) = server.program().status() {
-            return Some(status.success());
-        }
-        let answered = probe
-            .as_ref()
-            .is_some_and(|s| !clients::unread(s).is_empty());
-        answered.then_some(false)
-    });
-    ended.unwrap_or(false)
 }
 
 #[cfg(test)]
