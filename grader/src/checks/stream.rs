@@ -18,7 +18,7 @@ use std::time::Duration;
 /// Deadline for connecting (allows for a full `listen(1)` backlog: SYN retried after 1 s).
 pub const CONNECT: Duration = Duration::from_secs(5);
 /// Deadline for an answer that should come at once ("it never happened" is generous).
-pub const ANSWER: Duration = Duration::from_secs(5);
+pub const ANSWER: Duration = Duration::from_secs(10);
 /// Deadline for a large stream.
 const LARGE: Duration = Duration::from_secs(30);
 /// How long a server has to close after answering everything (SPEC `eof`).

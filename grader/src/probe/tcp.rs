@@ -6,10 +6,11 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Default for [`Reading::stall`]: seconds without a byte on loopback mean "never".
-pub const STALL: Duration = Duration::from_secs(3);
+pub const STALL: Duration = Duration::from_secs(5);
 
 /// One write of the stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,7 +107,12 @@ pub fn exchange(
     let start = Instant::now();
     let deadline = start + reading.timeout;
     let _ = stream.set_write_timeout(Some(reading.timeout));
+    // When the writer last made progress (microseconds after `start`): the answer's stall
+    // clock starts again there, so a writer slowed by a loaded machine is not taken for a
+    // silent server.
+    let wrote = AtomicU64::new(0);
     std::thread::scope(|scope| {
+        let wrote = &wrote;
         let writer = scope.spawn(move || {
             let mut out = stream;
             let mut written = 0usize;
@@ -118,13 +124,14 @@ pub fn exchange(
                     return (written, Some(e.to_string()));
                 }
                 written += f.data.len();
+                wrote.store(start.elapsed().as_micros() as u64, Ordering::Relaxed);
             }
             if half_close {
                 let _ = stream.shutdown(Shutdown::Write);
             }
             (written, None)
         });
-        let mut ex = read_answer(stream, reading, deadline);
+        let mut ex = read_until(stream, reading, deadline, Some((start, wrote)));
         if ex.received.len() < reading.expect && !writer.is_finished() {
             // The answer will not come: unblock a writer stuck on a server that stopped
             // reading. (A complete answer means the writer is done or about to return, and
@@ -141,6 +148,17 @@ pub fn exchange(
 /// Reads the answer as `reading` says, until `deadline` (the reading half of
 /// [`exchange`], for a connection that stays open across several exchanges).
 pub fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exchange {
+    read_until(stream, reading, deadline, None)
+}
+
+/// [`read_answer`], with the writer's progress (`start` and microseconds after it) counted
+/// as progress too.
+fn read_until(
+    stream: &TcpStream,
+    reading: &Reading,
+    deadline: Instant,
+    writer: Option<(Instant, &AtomicU64)>,
+) -> Exchange {
     let mut ex = Exchange::default();
     let mut input = stream;
     let mut buf = vec![0u8; if reading.slow { 4096 } else { 64 * 1024 }];
@@ -157,7 +175,12 @@ pub fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> 
         }
         let limit = match eof_deadline {
             Some(eof) => eof,
-            None => deadline.min(last_progress + reading.stall),
+            None => {
+                let wrote = writer
+                    .map(|(start, at)| start + Duration::from_micros(at.load(Ordering::Relaxed)));
+                let base = wrote.map_or(last_progress, |w| w.max(last_progress));
+                deadline.min(base + reading.stall)
+            }
         };
         let now = Instant::now();
         if now >= limit {
