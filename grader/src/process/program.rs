@@ -74,7 +74,6 @@ impl Program {
             .ok()
             .and_then(|run| run.program().ok())
             .map(Arc::new);
-        let theirs = cgroup.clone();
         let readonly = if layers.readonly.is_ok() {
             contain::readonly::protected()
         } else {
@@ -97,9 +96,6 @@ impl Program {
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
-                if let Some(cg) = &theirs {
-                    cg.join()?;
-                }
                 contain::limits::apply(false)?;
                 contain::readonly::apply(&readonly)?;
                 // If the grader dies, the program dies with it (Linux only).
@@ -109,6 +105,9 @@ impl Program {
             });
         }
         let mut child = cmd.spawn()?;
+        if let Some(cg) = &cgroup {
+            contain::cgroup::adopt_later(Arc::clone(cg), child.id());
+        }
         let verdict = Arc::new(Mutex::new(None));
         let live = registry::add(registry::Entry {
             pgid: child.id(),
