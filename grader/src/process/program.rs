@@ -74,6 +74,15 @@ impl Program {
             .ok()
             .and_then(|run| run.program().ok())
             .map(Arc::new);
+        let drop_uid = layers.uid.is_ok();
+        if drop_uid {
+            // Paths handed to the program to write (instrumentation logs) become its own.
+            for (key, value) in &launch.env {
+                if key.starts_with("GRADER_") {
+                    contain::uid::hand_over_parent(value);
+                }
+            }
+        }
         let readonly = if layers.readonly.is_ok() {
             contain::readonly::protected()
         } else {
@@ -96,8 +105,11 @@ impl Program {
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
-                contain::limits::apply(false)?;
+                contain::limits::apply(drop_uid)?;
                 contain::readonly::apply(&readonly)?;
+                if drop_uid {
+                    contain::uid::apply()?;
+                }
                 // If the grader dies, the program dies with it (Linux only).
                 #[cfg(target_os = "linux")]
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
