@@ -22,28 +22,52 @@ fn main() {
     contain::readonly::protect(&std::env::temp_dir());
     println!("layers: {}", layers.names().join(", "));
     let n = 200;
-    for argv in [vec!["/bin/true"], vec!["python3", "-c", "pass"]] {
+    let python = grader::submission::interpreter::resolve("python3").expect("python3");
+    for argv in [vec!["/bin/true"], vec![python.as_str(), "-c", "pass"]] {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0 / n as f64;
+        let mut plain = Duration::ZERO;
+        for _ in 0..n {
+            let start = Instant::now();
+            let mut child = std::process::Command::new(argv[0])
+                .args(&argv[1..])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("plain spawn");
+            plain += start.elapsed();
+            child.wait().expect("wait");
+        }
         let launch = Launch {
             argv: argv.iter().map(|s| s.to_string()).collect(),
             cwd: std::env::temp_dir(),
             env: vec![("PATH".into(), std::env::var("PATH").unwrap_or_default())],
             stdin: false,
         };
-        let mut total = Duration::ZERO;
+        let (mut spawn, mut kill, mut ns) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
         for _ in 0..n {
+            let t0 = Instant::now();
             let _scope = layers
                 .namespaces()
                 .then(|| netns::Scope::enter().expect("netns"));
-            let start = Instant::now();
+            let t1 = Instant::now();
             let mut p = Program::spawn(&launch).expect("spawn");
+            let t2 = Instant::now();
             p.wait_exit(Duration::from_secs(10));
+            let t3 = Instant::now();
             p.kill();
-            total += start.elapsed();
+            drop(p);
+            kill += t3.elapsed();
+            spawn += t2 - t1;
+            ns += t1 - t0;
         }
         println!(
-            "{:30} {:8.2} ms per start (mean of {n}, check namespace included)",
+            "{}: spawn {:.2} ms (plain {:.2} ms, {:+.2} ms), check namespace {:.2} ms, kill and sweep after exit {:.2} ms",
             argv.join(" "),
-            total.as_secs_f64() * 1000.0 / n as f64
+            ms(spawn),
+            ms(plain),
+            ms(spawn) - ms(plain),
+            ms(ns),
+            ms(kill)
         );
     }
     if layers.namespaces() {
@@ -55,6 +79,23 @@ fn main() {
             "{:30} {:8.2} ms",
             "fresh network namespace",
             start.elapsed().as_secs_f64() * 1000.0 / n as f64
+        );
+    }
+    if let Ok(run) = &layers.cgroup {
+        let (mut make, mut remove) = (Duration::ZERO, Duration::ZERO);
+        for _ in 0..n {
+            let t0 = Instant::now();
+            let cg = run.program().expect("cgroup");
+            let t1 = Instant::now();
+            drop(cg);
+            remove += t1.elapsed();
+            make += t1 - t0;
+        }
+        println!(
+            "{:30} {:8.2} ms to make, {:.2} ms to remove",
+            "program cgroup",
+            make.as_secs_f64() * 1000.0 / n as f64,
+            remove.as_secs_f64() * 1000.0 / n as f64
         );
     }
     let start = Instant::now();

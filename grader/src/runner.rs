@@ -72,6 +72,10 @@ fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
         .and_then(|dir| {
             copy::copy_tree(&plan.submission.dir, dir.path())
                 .map_err(|e| format!("could not copy the submission: {e}"))?;
+            if contain::layers().uid.is_ok() {
+                contain::uid::hand_over(dir.path())
+                    .map_err(|e| format!("could not hand the working copy over: {e}"))?;
+            }
             let mut run = argv.clone();
             let python = interpreter::is_python(&run[0], &plan.python);
             if python {

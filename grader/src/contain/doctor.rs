@@ -2,7 +2,7 @@
 //! does not, why and what would make it work. It tests each layer the way a run would
 //! use it, without keeping anything (the user namespace test runs in a child).
 
-use super::{cgroup, limits, netns, readonly, userns};
+use super::{cgroup, limits, netns, readonly, uid, userns};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -107,6 +107,19 @@ pub fn report() -> (String, bool) {
             Err(why) => format!(
                 "{why}\n    fix: run the grader as root with /sys/fs/cgroup/pids and /sys/fs/cgroup/memory mounted (cgroup v1), or in a cgroup v2 that delegates pids and memory (Docker: --cgroupns=private with a writable /sys/fs/cgroup); the watcher above still applies"
             ),
+        },
+    });
+    let id = uid::probe();
+    lines.push(Line {
+        name: "unprivileged uid",
+        works: id.is_ok(),
+        detail: match id {
+            Ok(()) => format!(
+                "programs run as uid/gid {}, keeping only CAP_DAC_READ_SEARCH (to reach the interpreter), RLIMIT_NPROC {}",
+                uid::ID,
+                limits::USER_PROCESSES
+            ),
+            Err(why) => format!("{why}\n    programs run as the grader's own user"),
         },
     });
     let mut out = String::new();

@@ -13,7 +13,8 @@
 //! - as root, a cgroup per run and per program with hard pids and memory limits
 //!   ([`cgroup`]);
 //! - where mount namespaces can be made, the original submission read-only for programs
-//!   ([`readonly`]).
+//!   ([`readonly`]);
+//! - as root, programs under an unprivileged uid ([`uid`]).
 //!
 //! [`init`] chooses the layers once at start-up from what the machine allows and what
 //! `--isolate` asks; [`layers`] tells the rest of the grader; [`doctor`] explains them.
@@ -27,6 +28,7 @@ pub mod netns;
 pub mod readonly;
 pub mod registry;
 pub mod signals;
+pub mod uid;
 pub mod userns;
 
 use std::sync::OnceLock;
@@ -55,6 +57,8 @@ pub struct Layers {
     pub cgroup: Result<cgroup::RunCgroup, String>,
     /// Programs see the original submission read-only, or why not.
     pub readonly: Result<(), String>,
+    /// Programs run under uid [`uid::ID`] (root), or why not.
+    pub uid: Result<(), String>,
 }
 
 impl Layers {
@@ -66,6 +70,7 @@ impl Layers {
             userns: false,
             cgroup: Err("not set up".into()),
             readonly: Err("not set up".into()),
+            uid: Err("not set up".into()),
         }
     }
 
@@ -97,6 +102,9 @@ impl Layers {
         }
         if self.readonly.is_ok() {
             out.push("read-only-submission");
+        }
+        if self.uid.is_ok() {
+            out.push("unprivileged-uid");
         }
         out
     }
@@ -132,7 +140,16 @@ pub fn init(isolate: Isolate) -> Result<&'static Layers, String> {
     } else {
         cgroup::RunCgroup::create(&layers.run_id)
     };
-    layers.readonly = readonly::probe();
+    layers.readonly = if std::env::var("GRADER_READONLY").as_deref() == Ok("off") {
+        Err("turned off by GRADER_READONLY=off".into())
+    } else {
+        readonly::probe()
+    };
+    layers.uid = if std::env::var("GRADER_UID").as_deref() == Ok("off") {
+        Err("turned off by GRADER_UID=off".into())
+    } else {
+        uid::probe()
+    };
     let _ = LAYERS.set(layers);
     Ok(self::layers())
 }

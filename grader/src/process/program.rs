@@ -74,7 +74,15 @@ impl Program {
             .ok()
             .and_then(|run| run.program().ok())
             .map(Arc::new);
-        let theirs = cgroup.clone();
+        let drop_uid = layers.uid.is_ok();
+        if drop_uid {
+            // Paths handed to the program to write (instrumentation logs) become its own.
+            for (key, value) in &launch.env {
+                if key.starts_with("GRADER_") {
+                    contain::uid::hand_over_parent(value);
+                }
+            }
+        }
         let readonly = if layers.readonly.is_ok() {
             contain::readonly::protected()
         } else {
@@ -97,11 +105,11 @@ impl Program {
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
-                if let Some(cg) = &theirs {
-                    cg.join()?;
-                }
-                contain::limits::apply(false)?;
+                contain::limits::apply(drop_uid)?;
                 contain::readonly::apply(&readonly)?;
+                if drop_uid {
+                    contain::uid::apply()?;
+                }
                 // If the grader dies, the program dies with it (Linux only).
                 #[cfg(target_os = "linux")]
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
@@ -109,6 +117,9 @@ impl Program {
             });
         }
         let mut child = cmd.spawn()?;
+        if let Some(cg) = &cgroup {
+            contain::cgroup::adopt_later(Arc::clone(cg), child.id());
+        }
         let verdict = Arc::new(Mutex::new(None));
         let live = registry::add(registry::Entry {
             pgid: child.id(),
