@@ -272,3 +272,54 @@ fn raw_bytes_from_a_program_keep_the_json_valid_and_escaped() {
         "{message}"
     );
 }
+
+/// A second signal does not wait for the checks: everything is killed and the grader
+/// exits at once with 128 + the signal.
+#[test]
+fn a_second_sigterm_kills_everything_at_once() {
+    let dir = fixtures().join("hostile/ignores-signals");
+    let exe = assert_cmd::cargo::cargo_bin("grader");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("check")
+        .arg(&dir)
+        .args(["--format", "json", "--cases", "100000"]);
+    cmd.stdout(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id() as i32;
+    std::thread::sleep(Duration::from_millis(1500));
+    let start = Instant::now();
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    std::thread::sleep(Duration::from_millis(20));
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(143));
+}
+
+/// `grader doctor` names every layer and what `--isolate auto` would use.
+#[test]
+fn doctor_lists_the_layers() {
+    let out = grader().arg("doctor").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for layer in [
+        "process groups",
+        "resource limits",
+        "cookie sweep",
+        "memory and process watch",
+        "signal forwarding",
+        "network namespaces",
+        "read-only submission",
+        "cgroups",
+        "unprivileged uid",
+        "--isolate auto uses:",
+    ] {
+        assert!(text.contains(layer), "{layer} missing:\n{text}");
+    }
+}
