@@ -4,9 +4,11 @@
 //! processes and zombie children, and its thread count sampled in the background. Changes
 //! are waited for by fast polling with a deadline, never by sleeping a fixed time.
 
-use crate::check::Outcome;
-use crate::procfs;
+use crate::check::{CheckCtx, LaunchOpts, Outcome};
+use crate::procfs::{self, Proto};
+use crate::session::Server;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -16,6 +18,21 @@ use std::time::{Duration, Instant};
 pub fn unavailable() -> Option<Outcome> {
     (!procfs::available())
         .then(|| Outcome::skip("this check reads Linux's /proc, which this system does not have"))
+}
+
+/// Starts the server of a `/proc` check. `Err` is the check's outcome (`skip` without
+/// `/proc`, or why the server did not start); `Ok` gives the server with its address and
+/// process id.
+pub fn start<'a>(
+    ctx: &'a CheckCtx<'a>,
+    opts: LaunchOpts,
+) -> Result<(Server<'a>, SocketAddr, u32), Outcome> {
+    if let Some(skip) = unavailable() {
+        return Err(skip);
+    }
+    let mut server = Server::start(ctx, Proto::Tcp, opts)?;
+    let (addr, pid) = (server.addr(), server.program().pid());
+    Ok((server, addr, pid))
 }
 
 /// The processes a server started.

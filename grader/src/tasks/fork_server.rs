@@ -6,8 +6,7 @@ use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::{self, ending, Advice, ANSWER};
 use crate::checks::inspect::{self, family, poll_until, Family};
 use crate::checks::{clients, stream};
-use crate::procfs::Proto;
-use crate::session::Server;
+
 use std::time::Duration;
 
 /// Clients connected at once by the process checks and `concurrent`.
@@ -69,14 +68,10 @@ pub const CHECKS: &[CheckDef] = &[
 /// `child-per-client`: with [`CLIENTS`] clients connected (and idle), at least as many
 /// live children appear.
 fn child_per_client(ctx: &CheckCtx) -> Outcome {
-    if let Some(skip) = inspect::unavailable() {
-        return skip;
-    }
-    let mut server = match Server::start(ctx, Proto::Tcp, LaunchOpts::default()) {
+    let (mut server, addr, pid) = match inspect::start(ctx, LaunchOpts::default()) {
         Ok(s) => s,
         Err(o) => return o,
     };
-    let (addr, pid) = (server.addr(), server.program().pid());
     let mut connected = Vec::new();
     for i in 0..CLIENTS {
         match clients::connect(pid, addr) {
@@ -121,14 +116,10 @@ fn children(n: usize, one: &str, many: &str) -> String {
 /// `reaps-children`: [`CLIENTS`] clients connect and leave together, their children end;
 /// one more client connects, is served and leaves; [`REAP`] later no zombie may remain.
 fn reaps_children(ctx: &CheckCtx) -> Outcome {
-    if let Some(skip) = inspect::unavailable() {
-        return skip;
-    }
-    let mut server = match Server::start(ctx, Proto::Tcp, LaunchOpts::default()) {
+    let (mut server, addr, pid) = match inspect::start(ctx, LaunchOpts::default()) {
         Ok(s) => s,
         Err(o) => return o,
     };
-    let (addr, pid) = (server.addr(), server.program().pid());
     let look = || family(pid).unwrap_or_default();
     // Clients that leave at the same moment: their children end together, so that a
     // SIGCHLD handler that reaps only one child per signal leaves zombies behind.

@@ -10,8 +10,7 @@ use crate::checks::backlog::{self, Stuck};
 use crate::checks::concurrency::{self, ending, Advice};
 use crate::checks::inspect::{self, count, ThreadSampler};
 use crate::checks::stream;
-use crate::procfs::Proto;
-use crate::session::Server;
+
 use std::time::Duration;
 
 /// How long the clients of a wave may go without any progress.
@@ -100,15 +99,11 @@ fn isolation(ctx: &CheckCtx) -> Outcome {
 /// never exceed POOLSIZE+1. Only the count is judged here: clients that are not served
 /// are the business of the other checks.
 fn bounded_threads(ctx: &CheckCtx) -> Outcome {
-    if let Some(skip) = inspect::unavailable() {
-        return skip;
-    }
     let size = pool_size(ctx);
-    let mut server = match Server::start(ctx, Proto::Tcp, opts(size)) {
+    let (mut server, addr, pid) = match inspect::start(ctx, opts(size)) {
         Ok(s) => s,
         Err(o) => return o,
     };
-    let (addr, pid) = (server.addr(), server.program().pid());
     let sampler = ThreadSampler::start(pid);
     let total = 3 * size;
     let rolled = backlog::roll(pid, addr, total, PATIENCE);
@@ -133,15 +128,11 @@ fn bounded_threads(ctx: &CheckCtx) -> Outcome {
 /// `queued-clients`: POOLSIZE+2 clients come; those beyond the pool wait in the backlog
 /// and must each be served once earlier clients leave; none may be refused.
 fn queued_clients(ctx: &CheckCtx) -> Outcome {
-    if let Some(skip) = inspect::unavailable() {
-        return skip;
-    }
     let size = pool_size(ctx);
-    let mut server = match Server::start(ctx, Proto::Tcp, opts(size)) {
+    let (mut server, addr, pid) = match inspect::start(ctx, opts(size)) {
         Ok(s) => s,
         Err(o) => return o,
     };
-    let (addr, pid) = (server.addr(), server.program().pid());
     let total = size + BEYOND;
     const TURNS: &str = "a worker must go back to accept() when its client leaves (a loop in run()), so that the clients waiting in the backlog are served in turn";
     let (what, advice) = match backlog::roll(pid, addr, total, PATIENCE) {

@@ -6,8 +6,8 @@ use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::{self, ending, Advice, ANSWER};
 use crate::checks::inspect::{self, count, family, plural, poll_until, ThreadSampler};
 use crate::checks::{clients, slow_reader, stream};
-use crate::procfs::{self, Proto};
-use crate::session::Server;
+use crate::procfs;
+
 use std::time::Duration;
 
 /// Clients connected at once by `concurrent` and `single-thread`.
@@ -77,14 +77,10 @@ pub const CHECKS: &[CheckDef] = &[
 /// client that is not served ends the exchanges early: that is `concurrent`'s business;
 /// what was seen until then is judged.)
 fn single_thread(ctx: &CheckCtx) -> Outcome {
-    if let Some(skip) = inspect::unavailable() {
-        return skip;
-    }
-    let mut server = match Server::start(ctx, Proto::Tcp, LaunchOpts::default()) {
+    let (mut server, addr, pid) = match inspect::start(ctx, LaunchOpts::default()) {
         Ok(s) => s,
         Err(o) => return o,
     };
-    let (addr, pid) = (server.addr(), server.program().pid());
     let sampler = ThreadSampler::start(pid);
     let connected: Vec<_> = (0..CLIENTS)
         .filter_map(|_| clients::connect(pid, addr).ok())
@@ -125,14 +121,10 @@ fn single_thread(ctx: &CheckCtx) -> Outcome {
 /// checks compare answers) and leave, one after another; then the server's open
 /// descriptors must come back to what they were (give or take [`FD_SLACK`]).
 fn no_fd_leak(ctx: &CheckCtx) -> Outcome {
-    if let Some(skip) = inspect::unavailable() {
-        return skip;
-    }
-    let mut server = match Server::start(ctx, Proto::Tcp, LaunchOpts::default()) {
+    let (mut server, addr, pid) = match inspect::start(ctx, LaunchOpts::default()) {
         Ok(s) => s,
         Err(o) => return o,
     };
-    let (addr, pid) = (server.addr(), server.program().pid());
     let before = match procfs::fd_count(pid) {
         Ok(n) => n,
         Err(e) => return Outcome::error(format!("could not count the server's descriptors: {e}")),

@@ -7,7 +7,7 @@ use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::{self, ending, Advice};
 use crate::checks::inspect::{self, count, poll_until};
 use crate::checks::{clients, stream};
-use crate::procfs::{self, Proto};
+use crate::procfs;
 use crate::session::Server;
 use std::net::TcpStream;
 use std::time::Duration;
@@ -69,11 +69,7 @@ pub const CHECKS: &[CheckDef] = &[
 /// A started server, its thread count before any client, and [`CLIENTS`] connected
 /// (idle) clients; or the outcome that ends the check.
 fn with_clients<'a>(ctx: &'a CheckCtx<'a>) -> Result<(Server<'a>, usize, Vec<TcpStream>), Outcome> {
-    if let Some(skip) = inspect::unavailable() {
-        return Err(skip);
-    }
-    let mut server = Server::start(ctx, Proto::Tcp, LaunchOpts::default())?;
-    let (addr, pid) = (server.addr(), server.program().pid());
+    let (mut server, addr, pid) = inspect::start(ctx, LaunchOpts::default())?;
     let before = procfs::threads(pid)
         .map_err(|e| Outcome::error(format!("could not read the server's thread count: {e}")))?;
     let mut connected = Vec::new();
