@@ -5,6 +5,7 @@
 pub mod copy;
 pub mod interpreter;
 pub mod manifest;
+pub mod open;
 
 use crate::tasks::{Kind, ALL};
 use std::path::{Path, PathBuf};
@@ -36,6 +37,9 @@ pub enum Found {
     Program(Vec<String>),
     /// None of these files exist.
     Missing(Vec<String>),
+    /// The program's file is there but the grader does not run it (a link out of the
+    /// submission, a FIFO, ...); the text says which file and why.
+    Refused(String),
 }
 
 /// Why a folder cannot be graded at all.
@@ -73,21 +77,16 @@ impl Submission {
                 tasks.extend(named);
                 continue;
             }
-            let present: Vec<&str> = kind
-                .default_files()
-                .iter()
-                .copied()
-                .filter(|f| dir.join(f).is_file())
-                .collect();
-            if present.is_empty() {
-                let looked_for = kind.default_files().iter().map(|f| f.to_string()).collect();
-                tasks.push(TaskEntry {
-                    id: kind.id().to_string(),
-                    kind,
-                    found: Found::Missing(looked_for),
-                });
-            }
-            for file in present {
+            // A default file is taken only as a regular file inside the submission
+            // (`open`); one that is there but refused (a link out, a FIFO) is an instance
+            // whose report says why, not a missing task.
+            let mut found = Vec::new();
+            for file in kind.default_files().iter().copied() {
+                let program = match open::open(dir, Path::new(file)) {
+                    Ok(_) => Found::Program(vec![python.to_string(), file.to_string()]),
+                    Err(open::Refused::Missing) => continue,
+                    Err(why) => Found::Refused(format!("{file} {why}")),
+                };
                 let stem = file.trim_end_matches(".py");
                 // `multiprint2.py` is its own instance `multiprint2`; default names are the task id.
                 let id = if stem.starts_with(kind.id()) && stem != kind.id() {
@@ -95,12 +94,21 @@ impl Submission {
                 } else {
                     kind.id().to_string()
                 };
-                tasks.push(TaskEntry {
+                found.push(TaskEntry {
                     id,
                     kind,
-                    found: Found::Program(vec![python.to_string(), file.to_string()]),
+                    found: program,
                 });
             }
+            if found.is_empty() {
+                let looked_for = kind.default_files().iter().map(|f| f.to_string()).collect();
+                found.push(TaskEntry {
+                    id: kind.id().to_string(),
+                    kind,
+                    found: Found::Missing(looked_for),
+                });
+            }
+            tasks.append(&mut found);
         }
         Ok(Submission {
             dir: dir.to_path_buf(),
@@ -108,11 +116,12 @@ impl Submission {
         })
     }
 
-    /// True when at least one task's program is present.
+    /// True when at least one task's program is present (or present and refused, which
+    /// the report then explains).
     pub fn has_programs(&self) -> bool {
         self.tasks
             .iter()
-            .any(|t| matches!(t.found, Found::Program(_)))
+            .any(|t| matches!(t.found, Found::Program(_) | Found::Refused(_)))
     }
 }
 
