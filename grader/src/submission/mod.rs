@@ -70,7 +70,10 @@ impl Submission {
                 .map(|e| TaskEntry {
                     id: e.id.clone(),
                     kind,
-                    found: Found::Program(e.run.clone()),
+                    found: match refused_word(dir, &e.run) {
+                        Some(why) => Found::Refused(why),
+                        None => Found::Program(e.run.clone()),
+                    },
                 })
                 .collect();
             if !named.is_empty() {
@@ -125,6 +128,24 @@ impl Submission {
     }
 }
 
+/// Why a manifest command cannot run as given: a word of it that names something in the
+/// submission which the working copy leaves out (a link out, a FIFO; see `copy.rs`).
+fn refused_word(dir: &Path, run: &[String]) -> Option<String> {
+    run.iter().find_map(|word| {
+        let rel = Path::new(word);
+        if rel.is_absolute() || std::fs::symlink_metadata(dir.join(rel)).is_err() {
+            return None;
+        }
+        match open::open(dir, rel) {
+            Ok(_) | Err(open::Refused::Missing) | Err(open::Refused::NotRegular("folder")) => None,
+            Err(why) => Some(format!(
+                "{} {why}",
+                crate::escape::line_short(word.as_bytes(), 60)
+            )),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +171,30 @@ mod tests {
                 .count(),
             8
         );
+    }
+
+    #[test]
+    fn a_program_linked_out_is_refused_whether_found_or_named() {
+        let top = tempfile::tempdir().unwrap();
+        let dir = top.path().join("sub");
+        std::fs::create_dir_all(dir.join("pkg")).unwrap();
+        std::fs::write(top.path().join("secret"), "x").unwrap();
+        std::os::unix::fs::symlink("../secret", dir.join("server1.py")).unwrap();
+        std::os::unix::fs::symlink("../secret", dir.join("srv.py")).unwrap();
+        std::fs::write(
+            dir.join("grader.toml"),
+            "[tasks.udp-upper]\nrun = [\"python3\", \"srv.py\", \"{port}\"]\n[tasks.counter]\nrun = [\"python3\", \"-m\", \"pkg\"]\n",
+        )
+        .unwrap();
+        let s = Submission::discover(&dir, "python3").unwrap();
+        let found = |k: Kind| &s.tasks.iter().find(|t| t.kind == k).unwrap().found;
+        assert!(
+            matches!(found(Kind::TcpUpper), Found::Refused(w) if w.starts_with("server1.py is a link out"))
+        );
+        assert!(
+            matches!(found(Kind::UdpUpper), Found::Refused(w) if w.starts_with("srv.py is a link out"))
+        );
+        assert!(matches!(found(Kind::Counter), Found::Program(_)));
     }
 
     #[test]
