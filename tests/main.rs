@@ -7,5 +7,6 @@ mod common;
 mod containment;
 mod fixtures;
 mod formats;
+mod hostile_input;
 mod reports;
 mod selftest;

@@ -91,12 +91,49 @@ pub fn text(raw: &[u8]) -> String {
     out
 }
 
+/// Like [`text`], for a place that must stay one line (a progress line, a summary row, a
+/// name): a newline becomes `\n` too.
+pub fn line(raw: &[u8]) -> String {
+    text(raw).replace('\n', "\\n")
+}
+
+/// Like [`line`], cut to about `max` characters with `…` at the cut: what an error may
+/// quote of a file or a name it refuses.
+pub fn line_short(raw: &[u8], max: usize) -> String {
+    let shown = line(raw);
+    match shown.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &shown[..at]),
+        None => shown,
+    }
+}
+
+/// JSON text with every unsafe character (bidi, zero-width, C1 and other controls, line
+/// separators) written as a `\uXXXX` escape. Such characters can only stand inside JSON
+/// strings, where the escape means the same character, so the JSON parses back to the
+/// same value; a reader (a TA's terminal, a web page) never gets them raw.
+pub fn json(serialized: &str) -> String {
+    let mut out = String::with_capacity(serialized.len());
+    for c in serialized.chars() {
+        if !matches!(c, '\n' | '\t' | '\r')
+            && (is_unsafe(c) || matches!(c, '\u{2028}' | '\u{2029}'))
+        {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Characters that must never reach a terminal as they are.
 fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c,
             '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}'
-            | '\u{061c}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+            | '\u{061c}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}')
 }
 
 /// The last `lines` lines of a program's output, escaped, each indented for a report.
@@ -133,6 +170,28 @@ mod tests {
         let shown = text("ok\x1b[2J\u{202e}evil\n".as_bytes());
         assert!(!shown.contains('\x1b') && !shown.contains('\u{202e}'));
         assert!(shown.contains("\\u{1b}") && shown.contains("\\u{202e}"));
+    }
+
+    #[test]
+    fn a_line_stays_one_line_and_is_cut() {
+        assert_eq!(line("a\nb\u{202e}".as_bytes()), "a\\nb\\u{202e}");
+        assert_eq!(line_short(b"abcdef", 3), "abc…");
+        assert_eq!(line_short(b"abc", 3), "abc");
+    }
+
+    #[test]
+    fn json_escapes_parse_back_to_the_same_string() {
+        let name = "x\u{202e}y\u{200b}z\u{85}\u{e0041}\nok é";
+        let raw = serde_json::to_string(&serde_json::json!({ "name": name })).unwrap();
+        let safe = json(&raw);
+        assert!(safe.contains("\\u202e") && safe.contains("\\u200b") && safe.contains("\\u0085"));
+        assert!(
+            safe.contains("\\udb40\\udc41") && safe.contains('é'),
+            "{safe}"
+        );
+        assert!(!safe.contains(['\u{202e}', '\u{200b}', '\u{85}', '\u{e0041}']));
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["name"], name);
     }
 
     #[test]

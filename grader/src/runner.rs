@@ -58,13 +58,21 @@ struct Prepared {
 }
 
 fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
-    let Found::Program(argv) = &entry.found else {
-        return Prepared {
-            entry: entry.clone(),
-            shown: vec![],
-            target: Err(String::new()),
-            _workdir: None,
-        };
+    let argv = match &entry.found {
+        Found::Program(argv) => argv,
+        other => {
+            // A refused file is a task that could not run, saying why.
+            let why = match other {
+                Found::Refused(why) => why.clone(),
+                _ => String::new(),
+            };
+            return Prepared {
+                entry: entry.clone(),
+                shown: vec![],
+                target: Err(why),
+                _workdir: None,
+            };
+        }
     };
     let workdir = tempfile::Builder::new().prefix("grader-run-").tempdir();
     let result = workdir

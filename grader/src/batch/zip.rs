@@ -4,7 +4,8 @@
 //! relative path (`enclosed_name`), links are refused, files are created new (a repeated
 //! name is refused), sizes are counted on the bytes actually inflated, and the number of
 //! entries and the bytes per file and in all are capped. File modes are not taken from the
-//! archive except the executable bit (a `grader.toml` may run `./server`).
+//! archive except the executable bit (a `grader.toml` may run `./server`). The archive
+//! itself is opened only as a regular file (a FIFO named `alice.zip` is refused at once).
 
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
@@ -38,7 +39,16 @@ const S_IFLNK: u32 = 0o120_000;
 /// Unpacks `archive` into the existing empty folder `dest`; the error says, for the TA,
 /// which entry was refused and why.
 pub fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<(), String> {
-    let file = fs::File::open(archive).map_err(|e| format!("cannot open the zip: {e}"))?;
+    // Non-blocking, and only a regular file: a FIFO named `alice.zip` must not hang the
+    // batch (zip reading seeks, so a huge archive is not read whole).
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(archive)
+        .map_err(|e| format!("cannot open the zip: {e}"))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err("the zip is not a regular file".into());
+    }
     let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("not a readable zip: {e}"))?;
     if zip.len() > limits.entries {
         return Err(format!(
@@ -198,6 +208,18 @@ mod tests {
                 "{name} left files"
             );
         }
+    }
+
+    #[test]
+    fn a_fifo_named_like_a_zip_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("alice.zip");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo on a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let dest = tempfile::tempdir().unwrap();
+        let e = extract(&fifo, dest.path(), &Limits::default()).unwrap_err();
+        assert!(e.contains("not a regular file"), "{e}");
     }
 
     #[test]

@@ -169,9 +169,15 @@ impl Progress {
                         points(r.max_score),
                         percent(r)
                     ),
-                    Err(e) => format!("error: {}", e.lines().next().unwrap_or_default()),
+                    // The whole error on one line: it may hold the folder's path,
+                    // newlines and all.
+                    Err(e) => format!(
+                        "error: {}",
+                        crate::escape::line_short(e.trim_end().as_bytes(), 300)
+                    ),
                 };
-                let name = crate::escape::text(graded.student.as_bytes());
+                // One line whatever the folder is named (a newline, bidi, escapes).
+                let name = crate::escape::line(graded.student.as_bytes());
                 let line = format!("{name}: {what} in {:.1} s", elapsed.as_secs_f64());
                 match self.bar.get() {
                     Some(bar) => {

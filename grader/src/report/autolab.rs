@@ -17,7 +17,7 @@ pub fn scores_line(report: &Report) -> String {
             .sum();
         scores.insert(kind.id().to_string(), json!(points + 0.0));
     }
-    json!({"scores": Value::Object(scores), "scoreboard": [report.score]}).to_string()
+    super::json::compact(&json!({"scores": Value::Object(scores), "scoreboard": [report.score]}))
 }
 
 /// The human report followed by the scores line.

@@ -153,7 +153,7 @@ pub fn classroom_result(report: &Report) -> String {
         "max_score": report.max_score,
         "tests": tests,
     });
-    base64(value.to_string().as_bytes())
+    base64(super::json::compact(&value).as_bytes())
 }
 
 /// Standard base64 with padding (RFC 4648).

@@ -115,7 +115,7 @@ pub fn results(report: &Report) -> Results {
 
 /// `results.json` as text.
 pub fn render(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(&results(report)).expect("results serialize");
+    let mut s = super::json::pretty(&results(report));
     s.push('\n');
     s
 }
@@ -130,7 +130,7 @@ pub fn unusable(reason: &str) -> String {
         output_format: "text",
         tests: vec![],
     };
-    let mut s = serde_json::to_string_pretty(&results).expect("results serialize");
+    let mut s = super::json::pretty(&results);
     s.push('\n');
     s
 }

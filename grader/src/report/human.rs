@@ -51,7 +51,7 @@ pub fn render(report: &Report, style: &Style) -> String {
     let _ = writeln!(
         out,
         "grader: {} (seed {})",
-        escape::text(report.submission.as_bytes()),
+        escape::line(report.submission.as_bytes()),
         report.seed
     );
     if let Some(signal) = &report.interrupted {
@@ -120,6 +120,18 @@ pub fn render(report: &Report, style: &Style) -> String {
             if missing == 1 { "" } else { "s" }
         ));
     }
+    // A task that could not run at all (its file refused, say) has no checks to fail.
+    let not_run = report
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Error && t.checks.is_empty())
+        .count();
+    if not_run > 0 {
+        notes.push(format!(
+            "{not_run} task{} could not run",
+            if not_run == 1 { "" } else { "s" }
+        ));
+    }
     if notes.is_empty() {
         notes.push("every check passed".into());
     }
@@ -128,8 +140,8 @@ pub fn render(report: &Report, style: &Style) -> String {
 }
 
 fn render_task(out: &mut String, task: &TaskReport, style: &Style) {
-    let command = escape::text(task.command.join(" ").as_bytes());
-    let head = style.paint("1", &task.id);
+    let command = escape::line(task.command.join(" ").as_bytes());
+    let head = style.paint("1", &escape::line(task.id.as_bytes()));
     let _ = writeln!(
         out,
         "{head}  {command}  {}/{}",

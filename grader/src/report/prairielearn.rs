@@ -73,7 +73,7 @@ pub fn results(report: &Report) -> Value {
 
 /// `results.json` as text.
 pub fn render(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(&results(report)).expect("results serialize");
+    let mut s = super::json::pretty(&results(report));
     s.push('\n');
     s
 }

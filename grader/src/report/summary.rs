@@ -48,7 +48,7 @@ pub fn render(students: &[Graded]) -> String {
             let _ = writeln!(
                 out,
                 "  {}: {}",
-                crate::escape::text(s.student.as_bytes()),
+                crate::escape::line(s.student.as_bytes()),
                 crate::escape::text(s.result.as_ref().err().map_or("", |e| e).as_bytes())
                     .replace('\n', " ")
             );

@@ -5,6 +5,7 @@
 pub mod copy;
 pub mod interpreter;
 pub mod manifest;
+pub mod open;
 
 use crate::tasks::{Kind, ALL};
 use std::path::{Path, PathBuf};
@@ -36,6 +37,9 @@ pub enum Found {
     Program(Vec<String>),
     /// None of these files exist.
     Missing(Vec<String>),
+    /// The program's file is there but the grader does not run it (a link out of the
+    /// submission, a FIFO, ...); the text says which file and why.
+    Refused(String),
 }
 
 /// Why a folder cannot be graded at all.
@@ -66,28 +70,26 @@ impl Submission {
                 .map(|e| TaskEntry {
                     id: e.id.clone(),
                     kind,
-                    found: Found::Program(e.run.clone()),
+                    found: match refused_word(dir, &e.run) {
+                        Some(why) => Found::Refused(why),
+                        None => Found::Program(e.run.clone()),
+                    },
                 })
                 .collect();
             if !named.is_empty() {
                 tasks.extend(named);
                 continue;
             }
-            let present: Vec<&str> = kind
-                .default_files()
-                .iter()
-                .copied()
-                .filter(|f| dir.join(f).is_file())
-                .collect();
-            if present.is_empty() {
-                let looked_for = kind.default_files().iter().map(|f| f.to_string()).collect();
-                tasks.push(TaskEntry {
-                    id: kind.id().to_string(),
-                    kind,
-                    found: Found::Missing(looked_for),
-                });
-            }
-            for file in present {
+            // A default file is taken only as a regular file inside the submission
+            // (`open`); one that is there but refused (a link out, a FIFO) is an instance
+            // whose report says why, not a missing task.
+            let mut found = Vec::new();
+            for file in kind.default_files().iter().copied() {
+                let program = match open::open(dir, Path::new(file)) {
+                    Ok(_) => Found::Program(vec![python.to_string(), file.to_string()]),
+                    Err(open::Refused::Missing) => continue,
+                    Err(why) => Found::Refused(format!("{file} {why}")),
+                };
                 let stem = file.trim_end_matches(".py");
                 // `multiprint2.py` is its own instance `multiprint2`; default names are the task id.
                 let id = if stem.starts_with(kind.id()) && stem != kind.id() {
@@ -95,12 +97,21 @@ impl Submission {
                 } else {
                     kind.id().to_string()
                 };
-                tasks.push(TaskEntry {
+                found.push(TaskEntry {
                     id,
                     kind,
-                    found: Found::Program(vec![python.to_string(), file.to_string()]),
+                    found: program,
                 });
             }
+            if found.is_empty() {
+                let looked_for = kind.default_files().iter().map(|f| f.to_string()).collect();
+                found.push(TaskEntry {
+                    id: kind.id().to_string(),
+                    kind,
+                    found: Found::Missing(looked_for),
+                });
+            }
+            tasks.append(&mut found);
         }
         Ok(Submission {
             dir: dir.to_path_buf(),
@@ -108,12 +119,31 @@ impl Submission {
         })
     }
 
-    /// True when at least one task's program is present.
+    /// True when at least one task's program is present (or present and refused, which
+    /// the report then explains).
     pub fn has_programs(&self) -> bool {
         self.tasks
             .iter()
-            .any(|t| matches!(t.found, Found::Program(_)))
+            .any(|t| matches!(t.found, Found::Program(_) | Found::Refused(_)))
     }
+}
+
+/// Why a manifest command cannot run as given: a word of it that names something in the
+/// submission which the working copy leaves out (a link out, a FIFO; see `copy.rs`).
+fn refused_word(dir: &Path, run: &[String]) -> Option<String> {
+    run.iter().find_map(|word| {
+        let rel = Path::new(word);
+        if rel.is_absolute() || std::fs::symlink_metadata(dir.join(rel)).is_err() {
+            return None;
+        }
+        match open::open(dir, rel) {
+            Ok(_) | Err(open::Refused::Missing) | Err(open::Refused::NotRegular("folder")) => None,
+            Err(why) => Some(format!(
+                "{} {why}",
+                crate::escape::line_short(word.as_bytes(), 60)
+            )),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -141,6 +171,30 @@ mod tests {
                 .count(),
             8
         );
+    }
+
+    #[test]
+    fn a_program_linked_out_is_refused_whether_found_or_named() {
+        let top = tempfile::tempdir().unwrap();
+        let dir = top.path().join("sub");
+        std::fs::create_dir_all(dir.join("pkg")).unwrap();
+        std::fs::write(top.path().join("secret"), "x").unwrap();
+        std::os::unix::fs::symlink("../secret", dir.join("server1.py")).unwrap();
+        std::os::unix::fs::symlink("../secret", dir.join("srv.py")).unwrap();
+        std::fs::write(
+            dir.join("grader.toml"),
+            "[tasks.udp-upper]\nrun = [\"python3\", \"srv.py\", \"{port}\"]\n[tasks.counter]\nrun = [\"python3\", \"-m\", \"pkg\"]\n",
+        )
+        .unwrap();
+        let s = Submission::discover(&dir, "python3").unwrap();
+        let found = |k: Kind| &s.tasks.iter().find(|t| t.kind == k).unwrap().found;
+        assert!(
+            matches!(found(Kind::TcpUpper), Found::Refused(w) if w.starts_with("server1.py is a link out"))
+        );
+        assert!(
+            matches!(found(Kind::UdpUpper), Found::Refused(w) if w.starts_with("srv.py is a link out"))
+        );
+        assert!(matches!(found(Kind::Counter), Found::Program(_)));
     }
 
     #[test]
