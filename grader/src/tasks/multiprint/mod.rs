@@ -1,7 +1,8 @@
 //! `multiprint` (SPEC sections 3 and 4): a producer reads lines from stdin, THREADS
-//! consumers print one character each (`<name>: <char>`) and sleep DELAY; the empty line
-//! ends it all with every consumer's `I'm done!`. Each check starts its own program with
-//! generated THREADS, DELAY and input; `race-free` runs it while the grader forces thread
+//! consumers print one character each (`<name>: <char>`) and sleep DELAY; an empty line or
+//! end of stdin ends it all with every consumer's `I'm done!`. Each check starts its own
+//! program with generated THREADS, DELAY and input (characters repeat); both endings are
+//! used in every run (see each check); `race-free` runs it while the grader forces thread
 //! switches (Python), so a buffer taken outside its lock is caught.
 
 mod judge;
