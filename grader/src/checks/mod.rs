@@ -13,6 +13,7 @@ pub mod clients;
 pub mod concurrency;
 pub mod heard;
 pub mod inspect;
+pub mod lingering;
 pub mod printed;
 pub mod slow_reader;
 pub mod stream;

@@ -38,7 +38,18 @@ pub struct Reading {
     /// nothing, or stops half-way (lost data never arrives), is known long before a large
     /// stream's deadline.
     pub stall: Duration,
+    /// Receive buffer asked for before connecting (`SO_RCVBUF`): a small window keeps
+    /// the kernel from taking a large answer off the server's hands at once.
+    pub window: Option<usize>,
+    /// Start reading only once the writer is done (or has made no progress for
+    /// [`HOLD`]): the server then sees the whole request, and its EOF, while most of its
+    /// answers still wait to be sent.
+    pub hold: bool,
 }
+
+/// How long a held reader waits for a writer that makes no progress (a server that
+/// answers as it reads stops reading when nobody reads its answers) before reading.
+pub const HOLD: Duration = Duration::from_millis(500);
 
 impl Reading {
     /// Read exactly `expect` bytes within `timeout`.
@@ -50,6 +61,8 @@ impl Reading {
             timeout,
             eof_timeout: Duration::from_secs(2),
             stall: timeout.min(STALL),
+            window: None,
+            hold: false,
         }
     }
 }
@@ -97,6 +110,21 @@ pub fn connect(addr: SocketAddr, timeout: Duration) -> std::io::Result<TcpStream
     Ok(stream)
 }
 
+/// [`connect`] with a receive buffer of about `window` bytes, set before connecting so
+/// that the window the kernel advertises is small from the first segment on.
+pub fn connect_with_window(
+    addr: SocketAddr,
+    timeout: Duration,
+    window: usize,
+) -> std::io::Result<TcpStream> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_recv_buffer_size(window)?;
+    socket.connect_timeout(&addr.into(), timeout)?;
+    socket.set_nodelay(true)?;
+    Ok(socket.into())
+}
+
 /// Writes `fragments` (then half-closes if `half_close`) while reading as `reading` says.
 pub fn exchange(
     stream: &TcpStream,
@@ -131,6 +159,9 @@ pub fn exchange(
             }
             (written, None)
         });
+        if reading.hold {
+            hold(wrote, || writer.is_finished(), deadline);
+        }
         let mut ex = read_until(stream, reading, deadline, Some((start, wrote)));
         if ex.received.len() < reading.expect && !writer.is_finished() {
             // The answer will not come: unblock a writer stuck on a server that stopped
@@ -143,6 +174,22 @@ pub fn exchange(
         ex.write_error = write_error;
         ex
     })
+}
+
+/// Waits until `finished` says the writer is done, or it wrote nothing for [`HOLD`]
+/// (`wrote` changes whenever it makes progress), or `deadline`.
+fn hold(wrote: &AtomicU64, finished: impl Fn() -> bool, deadline: Instant) {
+    let mut seen = 0;
+    let mut since = Instant::now();
+    while !finished() && Instant::now() < deadline {
+        let at = wrote.load(Ordering::Relaxed);
+        if at != seen {
+            (seen, since) = (at, Instant::now());
+        } else if since.elapsed() >= HOLD {
+            return;
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
 }
 
 /// Reads the answer as `reading` says, until `deadline` (the reading half of

@@ -5,7 +5,7 @@
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::{self, ending, Advice, ANSWER};
 use crate::checks::inspect::{self, family, poll_until, Family};
-use crate::checks::{clients, stream};
+use crate::checks::{clients, lingering, stream};
 
 use std::time::Duration;
 
@@ -60,7 +60,7 @@ pub const CHECKS: &[CheckDef] = &[
     },
     CheckDef {
         id: "reaps-children",
-        summary: "no zombie child remains 2 s after the clients left",
+        summary: "no child remains, zombie or running, 2 s after the clients left",
         run: reaps_children,
     },
 ];
@@ -113,25 +113,33 @@ fn children(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-/// `reaps-children`: [`CLIENTS`] clients connect and leave together, their children end;
-/// one more client connects, is served and leaves; [`REAP`] later no zombie may remain.
+/// `reaps-children`: [`CLIENTS`] clients connect and leave together while the parent is
+/// frozen, so their children end together and the SIGCHLDs merge (in every run); one
+/// more client connects, is served and leaves; [`REAP`] later no child may remain, zombie
+/// or still running (the message says which, and what a running one does).
 fn reaps_children(ctx: &CheckCtx) -> Outcome {
     let (mut server, addr, pid) = match inspect::start(ctx, LaunchOpts::default()) {
         Ok(s) => s,
         Err(o) => return o,
     };
     let look = || family(pid).unwrap_or_default();
-    // Clients that leave at the same moment: their children end together, so that a
-    // SIGCHLD handler that reaps only one child per signal leaves zombies behind.
     let group: Vec<_> = (0..CLIENTS)
         .filter_map(|_| clients::connect(pid, addr).ok())
         .collect();
     poll_until(SPAWN, || (look().live >= group.len()).then_some(()));
+    // Clients that leave at the same moment, while the parent cannot run: their children
+    // end together and their SIGCHLDs merge into one, so that a handler that reaps one
+    // child per signal leaves zombies behind.
+    let freeze = lingering::Freeze::new(pid, SPAWN);
     drop(group);
-    if poll_until(EXIT, || (look().live == 0).then_some(())).is_none() {
+    let gone = poll_until(EXIT, || (look().live == 0).then_some(()));
+    drop(freeze);
+    if gone.is_none() {
+        let live = look().live;
+        let doing = lingering::describe(pid, addr.port());
         return Outcome::fail(format!(
-            "{} still running {} s after their clients left{}: a child must exit when its client leaves (break out of the loop when recv() returns b\"\", close the connection, then exit)",
-            children(look().live, "child process was", "child processes were"),
+            "{} still running {} s after their clients left ({doing}){}: a child must exit when its client leaves (break out of the loop when recv() returns b\"\", close the connection, then end the child with os._exit(0), so that it never falls back into the parent's accept loop)",
+            children(live, "child process was", "child processes were"),
             EXIT.as_secs(),
             ending(&mut server)
         ));
@@ -155,13 +163,15 @@ fn reaps_children(ctx: &CheckCtx) -> Outcome {
     match clean {
         Some(()) => Outcome::pass(""),
         None if seen.zombies > 0 => Outcome::fail(format!(
-            "{} s after the last client left, the server still had {} ({CLIENTS} clients came and left together, then one more came, was served and left): reap finished children, e.g. with a SIGCHLD handler that calls os.waitpid(-1, os.WNOHANG) in a loop until it returns 0 (reaping only before accept() leaves the last client's child a zombie until the next client comes)",
+            "{} s after the last client left, the server still had {} ({CLIENTS} clients left at the same moment, so their SIGCHLD signals merged into one; then one more came, was served and left): reap every finished child, e.g. with a SIGCHLD handler that calls os.waitpid(-1, os.WNOHANG) in a loop until it returns 0 (one os.wait() per signal leaves zombies when signals merge; reaping only before accept() leaves the last client's child a zombie until the next client comes)",
             REAP.as_secs(),
             children(seen.zombies, "zombie child", "zombie children")
         )),
         None => Outcome::fail(format!(
-            "the last client's child was still running {} s after its client left: a child must exit when its client leaves",
-            REAP.as_secs()
+            "{} still running {} s after the last client left ({}): a child must exit when its client leaves (end it with os._exit(0) after serving, so that it never falls back into the parent's accept loop)",
+            children(seen.live, "child process was", "child processes were"),
+            REAP.as_secs(),
+            lingering::describe(pid, addr.port())
         )),
     }
 }

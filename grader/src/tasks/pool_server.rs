@@ -15,8 +15,6 @@ use std::time::Duration;
 
 /// How long the clients of a wave may go without any progress.
 const PATIENCE: Duration = Duration::from_secs(5);
-/// Clients beyond the pool in `queued-clients` (a `listen(1)` backlog holds two).
-const BEYOND: usize = 2;
 
 /// The POOLSIZE of one check, from its seed: 2 to 7, never the lecture's 5 (so a program
 /// that ignores the variable shows it), and fewer than the 8 cases of `eof` (so a pool
@@ -68,7 +66,7 @@ pub const CHECKS: &[CheckDef] = &[
     },
     CheckDef {
         id: "queued-clients",
-        summary: "clients beyond the pool wait in the backlog and are served once others leave",
+        summary: "clients beyond the pool wait (backlog or queue) and are served once others leave",
         run: queued_clients,
     },
 ];
@@ -106,7 +104,7 @@ fn bounded_threads(ctx: &CheckCtx) -> Outcome {
     };
     let sampler = ThreadSampler::start(pid);
     let total = 3 * size;
-    let rolled = backlog::roll(pid, addr, total, PATIENCE);
+    let rolled = backlog::roll(pid, addr, total, 0, PATIENCE);
     let most = sampler.most();
     let limit = size + 1;
     if most > limit {
@@ -125,20 +123,23 @@ fn bounded_threads(ctx: &CheckCtx) -> Outcome {
     ))
 }
 
-/// `queued-clients`: POOLSIZE+2 clients come; those beyond the pool wait in the backlog
-/// and must each be served once earlier clients leave; none may be refused.
+/// `queued-clients`: 2xPOOLSIZE+1 clients come; those beyond the pool wait (in the
+/// backlog, or accepted and queued by the program) and must each be served once earlier
+/// clients leave; none may be refused. The first POOLSIZE clients to leave do so with a
+/// reset, the others with a normal close (in every run): a pool whose workers die on
+/// `ConnectionResetError` has no worker left for the last clients.
 fn queued_clients(ctx: &CheckCtx) -> Outcome {
     let size = pool_size(ctx);
     let (mut server, addr, pid) = match inspect::start(ctx, opts(size)) {
         Ok(s) => s,
         Err(o) => return o,
     };
-    let total = size + BEYOND;
-    const TURNS: &str = "a worker must go back to accept() when its client leaves (a loop in run()), so that the clients waiting in the backlog are served in turn";
-    let (what, advice) = match backlog::roll(pid, addr, total, PATIENCE) {
+    let total = 2 * size + 1;
+    const TURNS: &str = "a worker must go back to accept() (or take the next queued client) when its client leaves, also when recv() raised ConnectionResetError because the client left with a reset (catch it), so that the clients waiting are served in turn";
+    let (what, advice) = match backlog::roll(pid, addr, total, size, PATIENCE) {
         Ok(()) => {
             return Outcome::pass(format!(
-                "POOLSIZE={size}: all {total} clients were served, those beyond the pool once earlier ones left"
+                "POOLSIZE={size}: all {total} clients were served, those beyond the pool once earlier ones left (the first {size} with a reset)"
             ))
         }
         Err(Stuck::Wrong(what)) => (what, ""),

@@ -18,12 +18,17 @@ pub struct Mismatch {
     pub duplicated: bool,
     /// Some character was printed less often than sent (a job was lost).
     pub lost: bool,
+    /// Every character printed too rarely was printed once per line it is in: the repeats
+    /// within a line were dropped (a producer that puts `set(line)` or
+    /// `dict.fromkeys(line)`).
+    pub collapsed: bool,
 }
 
 impl Mismatch {
     /// What the usual cause of this kind of mismatch is, and its fix.
     pub fn hint(&self) -> &'static str {
         match (self.duplicated, self.lost) {
+            (false, true) if self.collapsed => "a character that occurs several times in a line was printed once per line: each occurrence is a job of its own, so put every character of the line, in order (not set(line) or dict.fromkeys(line), which keep each character once)",
             (true, _) => "two consumers took the same character: check and take a job in one step while holding the buffer's lock (or use queue.Queue)",
             (false, true) => "characters were lost: the producer must wait until the consumers have taken every character before it puts the next line (or the end marker) into the buffer (or use queue.Queue)",
             (false, false) => "the program printed characters that were not sent",
@@ -54,6 +59,7 @@ pub fn every_char_once(lines: &[String], prints: &[Print]) -> Result<(), Mismatc
     order.extend(printed.keys().filter(|c| !sent.contains_key(c)));
 
     let (mut problems, mut duplicated, mut lost) = (Vec::new(), false, false);
+    let mut collapsed = true;
     let (mut never, mut never_lines) = (0, Vec::new());
     for c in order {
         let want = sent.get(&c).map(Vec::as_slice).unwrap_or_default();
@@ -63,6 +69,11 @@ pub fn every_char_once(lines: &[String], prints: &[Print]) -> Result<(), Mismatc
         }
         duplicated |= got.len() > want.len();
         lost |= got.len() < want.len();
+        if got.len() < want.len() {
+            let mut in_lines = want.to_vec();
+            in_lines.dedup();
+            collapsed &= got.len() == in_lines.len();
+        }
         if got.is_empty() {
             never += 1;
             never_lines.extend_from_slice(want);
@@ -120,6 +131,7 @@ pub fn every_char_once(lines: &[String], prints: &[Print]) -> Result<(), Mismatc
         what,
         duplicated,
         lost,
+        collapsed: lost && collapsed,
     })
 }
 
@@ -265,6 +277,28 @@ mod tests {
             "character 'a' of line 1 was printed once (by T-1), but sent twice; character 'b' of line 2 was never printed; 'Z', which is not in the input, was printed once (by T-2) (2 characters printed for 3 sent)"
         );
         assert!(mismatch.lost && mismatch.duplicated);
+    }
+
+    #[test]
+    fn repeats_kept_once_per_line_are_told_apart_from_lost_jobs() {
+        // The input of a producer that puts dict.fromkeys(line): each character once.
+        let input = lines(&["aab", "a", "cc"]);
+        let out = [
+            print("T-1", "a"),
+            print("T-2", "b"),
+            print("T-1", "a"),
+            print("T-2", "c"),
+        ];
+        let mismatch = every_char_once(&input, &out).unwrap_err();
+        assert!(mismatch.lost && mismatch.collapsed, "{mismatch:?}");
+        assert!(mismatch.hint().contains("set(line)"));
+        assert!(mismatch.what.starts_with(
+            "character 'a' of lines 1 and 2 was printed twice (both by T-1), but sent 3 times"
+        ));
+        // A job lost outright is not a collapsed repeat.
+        let lost = every_char_once(&input, &out[..3]).unwrap_err();
+        assert!(lost.lost && !lost.collapsed, "{lost:?}");
+        assert!(lost.hint().contains("wait until"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `multiprint` (SPEC sections 3 and 4): a producer reads lines from stdin, THREADS
-//! consumers print one character each (`<name>: <char>`) and sleep DELAY; the empty line
-//! ends it all with every consumer's `I'm done!`. Each check starts its own program with
-//! generated THREADS, DELAY and input; `race-free` runs it while the grader forces thread
+//! consumers print one character each (`<name>: <char>`) and sleep DELAY; an empty line or
+//! end of stdin ends it all with every consumer's `I'm done!`. Each check starts its own
+//! program with generated THREADS, DELAY and input (characters repeat); both endings are
+//! used in every run (see each check); `race-free` runs it while the grader forces thread
 //! switches (Python), so a buffer taken outside its lock is caught.
 
 mod judge;
@@ -11,7 +12,7 @@ mod run;
 use crate::check::{CheckCtx, CheckDef, Outcome};
 use crate::checks::threads::{self, NOT_INSTRUMENTED};
 use crate::{instrument, procfs};
-use run::{feed_all, Settings};
+use run::{feed_all, Ending, Settings};
 use std::time::{Duration, Instant};
 
 /// The checks of SPEC section 4, in order.
@@ -28,7 +29,7 @@ pub const CHECKS: &[CheckDef] = &[
     },
     CheckDef {
         id: "terminates",
-        summary: "exits with status 0 within 10 s after the empty line",
+        summary: "exits with status 0 within 10 s after the empty line or end of stdin",
         run: terminates,
     },
     CheckDef {
@@ -110,7 +111,7 @@ fn every_char_once(ctx: &CheckCtx) -> Outcome {
 
 /// `all-done`: exactly THREADS distinct threads print `I'm done!`.
 fn all_done(ctx: &CheckCtx) -> Outcome {
-    let s = settings(ctx);
+    let s = settings(ctx).ended_by(Ending::EndOfStdin);
     let all_said = |p: &[parse::Print]| judge::done_names(p).len() >= s.threads;
     // Once every character is printed, consumers only have to wake up and say goodbye.
     let mut ran = match feed_all(ctx, &s, vec![], |p| {
@@ -137,8 +138,10 @@ fn all_done(ctx: &CheckCtx) -> Outcome {
         )
     } else if n == 0 {
         format!(
-            "THREADS={}, but no consumer printed I'm done! after the empty line: each consumer must learn that the input ended (a None in the queue for each of them, or a flag they check) and print <name>: I'm done!",
-            s.threads
+            "THREADS={}, but no consumer printed I'm done! {}: each consumer must learn that the input ended (a None in the queue for each of them, or a flag they check) and print <name>: I'm done!{}",
+            s.threads,
+            s.ending.after(),
+            eof_hint(&mut ran.program)
         )
     } else {
         format!(
@@ -150,26 +153,50 @@ fn all_done(ctx: &CheckCtx) -> Outcome {
     Outcome::fail(format!("{message}{}", ran.trouble())).with_counterexample(s.input_shown())
 }
 
-/// `terminates`: the lines first; once they are printed, the empty line; the program must
-/// exit with status 0 within 10 s.
+/// `terminates`: two programs at once, both given the lines first; once they are
+/// printed, one gets the empty line and the other end of stdin (both in every run: SPEC
+/// section 3 makes them the same); each must exit with status 0 within 10 s.
 fn terminates(ctx: &CheckCtx) -> Outcome {
     let s = settings(ctx);
-    let mut program = match run::start(ctx, &s, vec![]) {
+    let endings = [Ending::EmptyLine, Ending::EndOfStdin];
+    let mut outcomes = threads::parallel(endings.len(), |k| {
+        terminates_by(ctx, &s.ended_by(endings[k]))
+    });
+    match outcomes
+        .iter()
+        .position(|o| o.status != crate::check::Status::Pass)
+    {
+        Some(i) => outcomes.swap_remove(i),
+        None => {
+            let took: Vec<String> = outcomes.iter().map(|o| o.message.clone()).collect();
+            Outcome::pass(format!(
+                "{}: exited with status 0 {}",
+                s.shown(),
+                took.join(", and ")
+            ))
+        }
+    }
+}
+
+/// One program of `terminates`, its input ended as `s.ending` says. Passing says how
+/// long it took: "0.12 s after the empty line".
+fn terminates_by(ctx: &CheckCtx, s: &Settings) -> Outcome {
+    let mut program = match run::start(ctx, s, vec![]) {
         Ok(p) => p,
         Err(o) => return o,
     };
     let _ = program.write_stdin(s.text().as_bytes());
-    // Not all printed in time is judged by `every-char-once`; here the empty line goes anyway.
     run::wait_for(&program, s.work(), |p| judge::all_printed(&s.lines, p));
     if program.status().is_some() {
         return Outcome::fail(format!(
-            "{}: the program ended before it was sent the empty line - it must keep reading lines until an empty one; {}",
+            "{}: the program ended before its input did - it must keep reading lines until an empty one or end of stdin; {}",
             s.shown(),
             program.exit_story()
         ));
     }
     let sent = Instant::now();
-    let _ = program.write_stdin(b"\n");
+    run::end_input(&mut program, s.ending);
+    let after = s.ending.after();
     let Some(status) = program.wait_exit(EXIT_AFTER_EMPTY_LINE) else {
         let names = judge::done_names(&run::prints(&program));
         let alive = procfs::threads(program.pid())
@@ -184,24 +211,30 @@ fn terminates(ctx: &CheckCtx) -> Outcome {
             "every consumer printed I'm done!, so something else still waits: a join() on a thread that never ends, or a q.join() whose jobs did not all get q.task_done()".to_string()
         };
         return Outcome::fail(format!(
-            "{}: after the empty line the program did not exit within {} s{alive}; {why}",
+            "{}: {after} the program did not exit within {} s{alive}; {why}{}",
             s.shown(),
-            EXIT_AFTER_EMPTY_LINE.as_secs()
+            EXIT_AFTER_EMPTY_LINE.as_secs(),
+            eof_hint(&mut program)
         ))
         .with_counterexample(s.input_shown());
     };
     let took = sent.elapsed().as_secs_f64();
     if !status.success() {
-        return Outcome::fail(format!(
-            "{}: after the empty line {}",
-            s.shown(),
-            program.exit_story()
-        ));
+        return Outcome::fail(format!("{}: {after} {}", s.shown(), program.exit_story()))
+            .with_counterexample(s.input_shown());
     }
-    Outcome::pass(format!(
-        "{}: exited with status 0 {took:.2} s after the empty line",
-        s.shown()
-    ))
+    Outcome::pass(format!("{took:.2} s {after}"))
+}
+
+/// When the program's stderr shows an `EOFError`, the sentence that explains it (with a
+/// leading "; "); empty otherwise.
+fn eof_hint(program: &mut crate::process::Program) -> String {
+    let stderr = program.stderr.tail_bytes();
+    if String::from_utf8_lossy(&stderr).contains("EOFError") {
+        "; input() raised EOFError at end of stdin: end of stdin ends the input like an empty line (catch EOFError, or read with for line in sys.stdin)".to_string()
+    } else {
+        String::new()
+    }
 }
 
 /// `no-busy-wait`: one line, printed; then, while the program waits for the next line,
@@ -278,20 +311,25 @@ fn race_free(ctx: &CheckCtx) -> Outcome {
     let s = Settings::draw(&mut rng);
     let seeds = threads::preempt_seeds(&mut rng, RUNS);
     let python = ctx.target.python;
+    // Odd runs end their input with end of stdin, even ones with an empty line.
+    let ended = [s.clone(), s.ended_by(Ending::EndOfStdin)];
     let runs = threads::parallel(RUNS, |k| {
         let features = if python {
             vec![instrument::preempt(seeds[k])]
         } else {
             vec![]
         };
-        feed_all(ctx, &s, features, |p| judge::all_printed(&s.lines, p))
+        feed_all(ctx, &ended[k % 2], features, |p| {
+            judge::all_printed(&s.lines, p)
+        })
     });
     let prefix = if python {
         String::new()
     } else {
         format!("{NOT_INSTRUMENTED}. ")
     };
-    for (ran, seed) in runs.into_iter().zip(&seeds) {
+    for (k, (ran, seed)) in runs.into_iter().zip(&seeds).enumerate() {
+        let s = &ended[k % 2];
         let mut ran = match ran {
             Ok(r) => r,
             Err(o) => return o,

@@ -17,39 +17,79 @@ const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 /// How long a program that has done its work may take to exit before it is judged as it is.
 const SETTLE: Duration = Duration::from_secs(2);
 
-/// What a program gets: consumers, their delay, and the lines to print.
+/// How the input ends: SPEC section 3 makes an empty line and end of stdin the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// An empty line (the lecture's way), stdin left open.
+    EmptyLine,
+    /// Stdin closed after the last line, without an empty line.
+    EndOfStdin,
+}
+
+impl Ending {
+    /// "after the empty line", for messages.
+    pub fn after(self) -> &'static str {
+        match self {
+            Ending::EmptyLine => "after the empty line",
+            Ending::EndOfStdin => "after end of stdin (stdin closed, no empty line)",
+        }
+    }
+}
+
+/// What a program gets: consumers, their delay, the lines to print and how they end.
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// `THREADS`: consumer threads.
     pub threads: usize,
     /// `DELAY`, in milliseconds: each consumer sleeps this long after each job.
     pub delay_ms: u64,
-    /// Non-empty lines of `[A-Za-z0-9]`, no character twice in the whole input, so a
-    /// message can say which line a character came from.
+    /// Non-empty lines of `[A-Za-z0-9]`; characters repeat, within a line and across lines
+    /// (the lines are not sets: SPEC section 3).
     pub lines: Vec<String>,
+    /// How the input ends.
+    pub ending: Ending,
 }
 
 impl Settings {
-    /// 2-5 consumers, a delay of 10-50 ms, 3-4 lines each longer than THREADS (so a
-    /// producer that does not wait for its consumers has characters left to overwrite).
+    /// 2-5 consumers, a delay of 10-50 ms, and in every draw: 3-4 long lines (longer than
+    /// THREADS, so a producer that does not wait for its consumers has characters left to
+    /// overwrite) drawn with replacement, one of them over an alphabet of 2-3 characters
+    /// (so it surely repeats some), and a short line of one character twice (`aa`), so a
+    /// producer that keeps each character of a line once shows it. The input ends with
+    /// an empty line; checks choose [`Ending::EndOfStdin`] where they want it.
     pub fn draw(rng: &mut TestRng) -> Settings {
         let threads = rng.random_range(2..=5usize);
         let delay_ms = rng.random_range(10..=50u64);
-        let mut alphabet = ALPHABET.to_vec();
-        for i in (1..alphabet.len()).rev() {
-            alphabet.swap(i, rng.random_range(0..=i));
-        }
-        let mut pool = alphabet.into_iter().map(char::from);
-        let lines = (0..rng.random_range(3..=4usize))
-            .map(|_| {
+        let long = rng.random_range(3..=4usize);
+        let small = rng.random_range(0..long);
+        let mut lines: Vec<String> = (0..long)
+            .map(|i| {
+                let letters: Vec<u8> = if i == small {
+                    let k = rng.random_range(2..=3usize);
+                    (0..k).map(|_| pick(ALPHABET, rng)).collect()
+                } else {
+                    ALPHABET.to_vec()
+                };
                 let len = rng.random_range(threads + 2..=12);
-                pool.by_ref().take(len).collect()
+                (0..len).map(|_| char::from(pick(&letters, rng))).collect()
             })
             .collect();
+        let twice = char::from(pick(ALPHABET, rng));
+        let at = rng.random_range(0..=lines.len());
+        lines.insert(at, format!("{twice}{twice}"));
         Settings {
             threads,
             delay_ms,
             lines,
+            ending: Ending::EmptyLine,
+        }
+    }
+
+    /// These settings with the input ended by `ending`.
+    pub fn ended_by(&self, ending: Ending) -> Settings {
+        Settings {
+            ending,
+            ..self.clone()
         }
     }
 
@@ -94,11 +134,15 @@ impl Settings {
     }
 
     /// The whole input for a report, on one line: `THREADS=3, DELAY=0.02, input "ab",
-    /// "cd", then an empty line`.
+    /// "cd", then an empty line` (or `then end of stdin`).
     pub fn input_shown(&self) -> String {
         let lines: Vec<String> = self.lines.iter().map(|l| format!("\"{l}\"")).collect();
+        let end = match self.ending {
+            Ending::EmptyLine => "an empty line",
+            Ending::EndOfStdin => "end of stdin",
+        };
         format!(
-            "THREADS={}, DELAY={}, input lines {}, then an empty line",
+            "THREADS={}, DELAY={}, input lines {}, then {end}",
             self.threads,
             self.delay(),
             lines.join(", ")
@@ -109,6 +153,11 @@ impl Settings {
     pub fn text(&self) -> String {
         self.lines.iter().map(|l| format!("{l}\n")).collect()
     }
+}
+
+/// One byte of `from`, drawn uniformly.
+fn pick(from: &[u8], rng: &mut TestRng) -> u8 {
+    from[rng.random_range(0..from.len())]
 }
 
 /// Starts the program with `settings` and instrumentation `features`; stdin is a pipe.
@@ -197,7 +246,17 @@ impl Ran {
     }
 }
 
-/// Starts the program, sends every line and then the empty line at once, and watches
+/// Ends the input of `program` as `ending` says.
+pub fn end_input(program: &mut Program, ending: Ending) {
+    match ending {
+        Ending::EmptyLine => {
+            let _ = program.write_stdin(b"\n");
+        }
+        Ending::EndOfStdin => program.close_stdin(),
+    }
+}
+
+/// Starts the program, sends every line and then the end of the input at once, and watches
 /// until `enough` holds for the prints (then gives it [`SETTLE`] to exit) or it exits or
 /// 10 s pass beyond the work's bound.
 pub fn feed_all(
@@ -208,7 +267,8 @@ pub fn feed_all(
 ) -> Result<Ran, Outcome> {
     let mut program = start(ctx, settings, features)?;
     // A program that stops reading early is judged by what it printed.
-    let _ = program.write_stdin(format!("{}\n", settings.text()).as_bytes());
+    let _ = program.write_stdin(settings.text().as_bytes());
+    end_input(&mut program, settings.ending);
     wait_for(&program, settings.work() + Duration::from_secs(10), enough);
     let status = program.wait_exit(SETTLE);
     if status.is_some() {
@@ -227,18 +287,27 @@ mod tests {
     use proptest::test_runner::RngAlgorithm;
 
     #[test]
-    fn drawn_input_has_distinct_characters_and_long_lines() {
+    fn drawn_input_repeats_characters_in_every_draw() {
         for seed in 0..50u8 {
             let s = Settings::draw(&mut TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]));
-            let all: Vec<char> = s.lines.iter().flat_map(|l| l.chars()).collect();
-            let mut distinct = all.clone();
-            distinct.sort_unstable();
-            distinct.dedup();
-            assert_eq!(distinct.len(), all.len());
-            assert!(all.iter().all(char::is_ascii_alphanumeric));
-            assert!(s.lines.iter().all(|l| l.len() > s.threads));
+            let repeats = |l: &String| {
+                let mut c: Vec<char> = l.chars().collect();
+                c.sort_unstable();
+                c.windows(2).any(|w| w[0] == w[1])
+            };
+            let short: Vec<&String> = s.lines.iter().filter(|l| l.len() == 2).collect();
+            assert!(short.len() == 1 && repeats(short[0]), "{:?}", s.lines);
+            let long: Vec<&String> = s.lines.iter().filter(|l| l.len() > s.threads + 1).collect();
+            assert!((3..=4).contains(&long.len()), "{:?}", s.lines);
+            assert!(long.iter().any(|l| repeats(l)), "{:?}", s.lines);
+            assert!(s
+                .lines
+                .iter()
+                .flat_map(|l| l.chars())
+                .all(|c| c.is_ascii_alphanumeric()));
             assert!((2..=5).contains(&s.threads) && (10..=50).contains(&s.delay_ms));
-            assert!(s.work() < Duration::from_secs(5));
+            assert_eq!(s.ending, Ending::EmptyLine);
+            assert!(s.work() < Duration::from_secs(6));
         }
     }
 
@@ -248,12 +317,17 @@ mod tests {
             threads: 2,
             delay_ms: 20,
             lines: vec!["ab".into()],
+            ending: Ending::EmptyLine,
         };
         assert_eq!(s.env()[1], ("DELAY".to_string(), "0.02".to_string()));
         assert_eq!(s.text(), "ab\n");
         assert_eq!(
             s.input_shown(),
             "THREADS=2, DELAY=0.02, input lines \"ab\", then an empty line"
+        );
+        assert_eq!(
+            s.ended_by(Ending::EndOfStdin).input_shown(),
+            "THREADS=2, DELAY=0.02, input lines \"ab\", then end of stdin"
         );
     }
 }
