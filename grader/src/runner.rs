@@ -109,7 +109,7 @@ fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
 
 /// Runs the plan; `on_event` sees progress as it happens.
 pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
-    contain::readonly::protect(&plan.submission.dir);
+    let _readonly = contain::readonly::protect(&plan.submission.dir);
     let prepared: Vec<Prepared> = plan
         .submission
         .tasks

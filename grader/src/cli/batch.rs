@@ -1,7 +1,8 @@
 //! `grader batch DIR --out OUT`: grade a class, with a progress bar on a terminal and plain
 //! lines otherwise (both on stderr), then print the class summary. Exit 0 when every
 //! student was graded, 1 when some could not be (error rows), 130 when interrupted (run
-//! the same command again to resume).
+//! the same command again to resume). The progress stream is best effort: when its reader
+//! goes away (`2>&1 | head -1`) the batch goes on grading and writes its files.
 
 use super::check::selection;
 use super::{cores, interrupt, Grading};
@@ -12,7 +13,7 @@ use crate::report::format::Format;
 use crate::report::summary;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -90,24 +91,34 @@ impl Batch {
                     std::thread::sleep(Duration::from_millis(100));
                 }
             });
-            let outcome = batch::run(&opts, &|e| progress.event(e), &interrupt::STOP);
-            finished.store(true, Ordering::SeqCst);
-            outcome
+            // Raised however `batch::run` ends (a panic too), so the ticker always stops.
+            struct Finished<'a>(&'a AtomicBool);
+            impl Drop for Finished<'_> {
+                fn drop(&mut self) {
+                    self.0.store(true, Ordering::SeqCst);
+                }
+            }
+            let _finished = Finished(&finished);
+            batch::run(&opts, &|e| progress.event(e), &interrupt::STOP)
         });
         progress.finish();
         let outcome = outcome?;
-        print!("{}", summary::render(&outcome.students));
-        println!(
+        // The files are written; a reader of stdout that went away changes nothing.
+        let mut stdout = std::io::stdout().lock();
+        let _ = write!(stdout, "{}", summary::render(&outcome.students));
+        let _ = writeln!(
+            stdout,
             "seed {}; graded now {}; wrote {}",
             opts.seed,
             outcome.graded_now,
             opts.out.join("grades.csv").display()
         );
+        drop(stdout);
         if outcome.left > 0 {
-            eprintln!(
+            say(&format!(
                 "interrupted: {} students not graded yet; run the same command again to resume",
                 outcome.left
-            );
+            ));
             return Ok(INTERRUPTED);
         }
         Ok(if outcome.students.iter().any(|s| s.result.is_err()) {
@@ -116,6 +127,13 @@ impl Batch {
             crate::exit::PASS
         })
     }
+}
+
+/// One line on stderr; a closed or broken stderr is not the batch's problem (`eprintln!`
+/// would panic on it and stop the grading).
+fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
 }
 
 /// The batch's front end: a progress bar with an ETA on a terminal, plain lines elsewhere.
@@ -140,7 +158,7 @@ impl Progress {
                 let todo = total - resumed;
                 *self.done.lock().unwrap_or_else(|e| e.into_inner()) = (0, todo);
                 if *resumed > 0 {
-                    eprintln!("{resumed} of {total} students already graded (use --force to grade them again)");
+                    say(&format!("{resumed} of {total} students already graded (use --force to grade them again)"));
                 }
                 if self.terminal {
                     let bar = ProgressBar::new(todo as u64);
@@ -153,7 +171,7 @@ impl Progress {
                     bar.enable_steady_tick(Duration::from_millis(500));
                     let _ = self.bar.set(bar);
                 } else {
-                    eprintln!("grading {todo} students");
+                    say(&format!("grading {todo} students"));
                 }
             }
             BatchEvent::Graded { graded, elapsed } => {
@@ -181,7 +199,7 @@ impl Progress {
                         }
                         bar.set_message(line);
                     }
-                    None => eprintln!("[{n}/{todo}] {line}"),
+                    None => say(&format!("[{n}/{todo}] {line}")),
                 }
             }
         }
@@ -193,7 +211,7 @@ impl Progress {
             let msg = "stopping: finishing the students in progress (Ctrl-C again to quit at once)";
             match self.bar.get() {
                 Some(bar) => bar.println(msg),
-                None => eprintln!("{msg}"),
+                None => say(msg),
             }
         });
     }
