@@ -1,8 +1,9 @@
 //! `grader batch DIR --out OUT`: grade a class, with a progress bar on a terminal and plain
 //! lines otherwise (both on stderr), then print the class summary. Exit 0 when every
-//! student was graded, 1 when some could not be (error rows), 130 when interrupted (run
-//! the same command again to resume). The progress stream is best effort: when its reader
-//! goes away (`2>&1 | head -1`) the batch goes on grading and writes its files.
+//! student was graded, 1 when some were not (`no-program`, `invalid`, `grader-error`
+//! rows), 130 when interrupted (run the same command again to resume). The progress
+//! stream is best effort: when its reader goes away (`2>&1 | head -1`) the batch goes on
+//! grading and writes its files.
 
 use super::check::selection;
 use super::{cores, interrupt, Grading};
@@ -10,6 +11,7 @@ use crate::batch::{self, shard::Shard, BatchEvent, Options};
 use crate::report::class::percent;
 use crate::report::csv::points;
 use crate::report::format::Format;
+use crate::report::standing::Standing;
 use crate::report::summary;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -121,11 +123,17 @@ impl Batch {
             ));
             return Ok(INTERRUPTED);
         }
-        Ok(if outcome.students.iter().any(|s| s.result.is_err()) {
-            crate::exit::FAIL
-        } else {
-            crate::exit::PASS
-        })
+        Ok(
+            if outcome
+                .students
+                .iter()
+                .any(|s| s.standing() != Standing::Graded)
+            {
+                crate::exit::FAIL
+            } else {
+                crate::exit::PASS
+            },
+        )
     }
 }
 
@@ -181,6 +189,13 @@ impl Progress {
                     *d
                 };
                 let what = match &graded.result {
+                    Ok(r) if r.standing() != Standing::Graded => format!(
+                        "{}/{} {}: {}",
+                        points(r.score),
+                        points(r.max_score),
+                        r.standing().as_str(),
+                        r.note().lines().next().unwrap_or_default()
+                    ),
                     Ok(r) => format!(
                         "{}/{} ({:.0}%)",
                         points(r.score),
@@ -194,7 +209,7 @@ impl Progress {
                 match self.bar.get() {
                     Some(bar) => {
                         bar.inc(1);
-                        if graded.result.is_err() {
+                        if graded.standing() != Standing::Graded {
                             bar.println(&line);
                         }
                         bar.set_message(line);

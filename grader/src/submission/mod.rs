@@ -5,6 +5,7 @@
 pub mod copy;
 pub mod interpreter;
 pub mod manifest;
+pub mod root;
 
 use crate::tasks::{Kind, ALL};
 use std::path::{Path, PathBuf};
