@@ -2,10 +2,13 @@
 //! builds and links it once), one file per feature.
 
 mod batch;
+mod check_input;
+mod class;
 mod cli;
 mod common;
 mod containment;
 mod fixtures;
 mod formats;
+mod platforms;
 mod reports;
 mod selftest;

@@ -61,8 +61,9 @@ pub struct Options {
 }
 
 impl Options {
-    /// Everything of the run that changes a grade or the files written, and the grader
-    /// that grades: the run-wide part of each student's [`fingerprint`].
+    /// Everything of the run that changes a grade, and the grader that grades: the
+    /// run-wide part of each student's [`fingerprint`]. (`--format` is not in it: a
+    /// reused report gets the files it lacks, see [`resume::complete`].)
     pub fn settings_hash(&self) -> fingerprint::Hasher {
         let mut h = fingerprint::Hasher::default();
         h.add(env!("CARGO_PKG_VERSION").as_bytes());
@@ -79,7 +80,6 @@ impl Options {
             .add(format!("{:?}", self.selection.tasks).as_bytes())
             .add(format!("{:?}", self.selection.checks).as_bytes())
             .add(format!("{:?}", self.rubric).as_bytes())
-            .add(format!("{:?}", self.formats).as_bytes())
             .add(format!("{:?}", self.limits).as_bytes())
             .add(crate::contain::layers().names().join(",").as_bytes());
         h
@@ -150,6 +150,11 @@ pub fn run(
                 })
         })
         .collect();
+    for g in done.iter().flatten() {
+        if let Ok(report) = &g.result {
+            resume::complete(&opts.out, &g.student, report, &opts.formats)?;
+        }
+    }
     let resumed = done.iter().filter(|d| d.is_some()).count();
     on_event(&BatchEvent::Planned {
         total: mine.len(),

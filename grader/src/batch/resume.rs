@@ -39,6 +39,24 @@ pub fn load_any(out: &Path, student: &str) -> Option<Result<Report, String>> {
         .map(|s| Err(s.trim_end().to_string()))
 }
 
+/// Writes the files of `formats` that a reused report lacks (a batch run again with another
+/// `--format` needs no grading for it).
+pub fn complete(
+    out: &Path,
+    student: &str,
+    report: &Report,
+    formats: &[Format],
+) -> anyhow::Result<()> {
+    let dir = folder(out, student);
+    for format in formats {
+        let file = dir.join(format.file_name());
+        if !file.exists() {
+            write_atomically(&file, format.render(report, &Style::default()).as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes a student's result: the formats asked for and `report.txt`, then `report.json`
 /// (or `error.txt`, removing a stale `report.json`).
 pub fn save(out: &Path, graded: &Graded, formats: &[Format]) -> anyhow::Result<()> {

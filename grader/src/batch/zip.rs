@@ -106,6 +106,12 @@ pub fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<(), Strin
 
 pub use crate::submission::root::find as submission_root;
 
+/// True when the file name ends in `.zip` (any case).
+pub fn is_zip(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+}
+
 /// A zip unpacked into a temporary folder, deleted when this is dropped.
 pub struct Unpacked {
     /// The folder to grade inside it ([`submission_root`]).

@@ -47,39 +47,43 @@ pub struct Problem {
 }
 
 impl Report {
-    /// The standing: the problem's when there is one, `grader-error` when a check errored,
-    /// else `graded`.
+    /// The standing: the problem's when there is one, `grader-error` when a check errored
+    /// or a present task could not be run at all (no interpreter, no working copy), else
+    /// `graded`.
     pub fn standing(&self) -> Standing {
         if let Some(p) = &self.problem {
             return p.status;
         }
-        let errored = self
-            .tasks
-            .iter()
-            .flat_map(|t| &t.checks)
-            .any(|c| c.status == Status::Error);
-        if errored {
-            Standing::GraderError
-        } else {
+        if self.errored().is_empty() {
             Standing::Graded
+        } else {
+            Standing::GraderError
         }
     }
 
-    /// What the `note` column says: the problem, or the checks the grader could not judge.
+    /// The checks (`task/check`) and tasks the grader could not judge.
+    fn errored(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for t in &self.tasks {
+            if t.checks.is_empty() && t.status == TaskStatus::Error {
+                match &t.message {
+                    Some(m) => out.push(format!("{} ({m})", t.id)),
+                    None => out.push(t.id.clone()),
+                }
+            }
+            for c in t.checks.iter().filter(|c| c.status == Status::Error) {
+                out.push(format!("{}/{}", t.id, c.id));
+            }
+        }
+        out
+    }
+
+    /// What the `note` column says: the problem, or what the grader could not judge.
     pub fn note(&self) -> String {
         if let Some(p) = &self.problem {
             return p.message.clone();
         }
-        let errored: Vec<String> = self
-            .tasks
-            .iter()
-            .flat_map(|t| {
-                t.checks
-                    .iter()
-                    .filter(|c| c.status == Status::Error)
-                    .map(move |c| format!("{}/{}", t.id, c.id))
-            })
-            .collect();
+        let errored = self.errored();
         if errored.is_empty() {
             String::new()
         } else {
