@@ -109,13 +109,19 @@ pub fn apply(dirs: &[CString]) -> std::io::Result<()> {
                 continue;
             }
             check(bound)?;
-            check(libc::mount(
+            let sealed = libc::mount(
                 null,
                 d.as_ptr(),
                 null,
                 libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY,
                 std::ptr::null(),
-            ))?;
+            );
+            // Deleted between the two calls: nothing left to protect there either.
+            if sealed != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOENT)
+            {
+                continue;
+            }
+            check(sealed)?;
         }
         check(libc::prctl(libc::PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0))?;
     }
