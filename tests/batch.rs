@@ -1,5 +1,5 @@
 //! `grader batch` and `grader merge` (SPEC section 5): per-student reports, `grades.csv`
-//! with error rows instead of silent zeros, `index.html`, resuming, shards that merge into
+//! with a status and a note instead of silent zeros, `index.html`, resuming, shards that merge into
 //! the unsharded result, and an interrupted batch that loses nothing and grades nobody
 //! twice. Classes are built from fixture folders in a temporary folder.
 
@@ -78,24 +78,35 @@ fn a_class_gets_reports_a_csv_with_error_rows_and_an_index() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "student,tcp-upper,tcp-client,udp-upper,udp-client,fork-server,select-server,thread-server,pool-server,counter,multiprint,score,max_score"
+        "student,tcp-upper,tcp-client,udp-upper,udp-client,fork-server,select-server,thread-server,pool-server,counter,multiprint,score,max_score,status,note"
     );
-    assert_eq!(rows[1], "'=mallory,,,,,,,,,,,error,error", "{csv}");
-    assert_eq!(rows[2], "alice,0,0,5,0,0,0,0,0,0,0,5,5", "{csv}");
     assert!(
-        rows[3].starts_with("bob,0,0,") && rows[3].ends_with(",5"),
+        rows[1].starts_with("'=mallory,0,0,0,0,0,0,0,0,0,0,0,5,invalid,")
+            && rows[1].contains("climbs out"),
         "{csv}"
     );
-    assert!(!rows[3].ends_with(",5,5"), "bob's bug costs points: {csv}");
-    assert_eq!(rows[4], "carol,0,0,5,0,0,0,0,0,0,0,5,5", "{csv}");
-    assert_eq!(rows[5], "dave,,,,,,,,,,,error,error", "{csv}");
-    assert!(std::fs::read_to_string(out.join("=mallory/error.txt"))
-        .unwrap()
-        .contains("climbs out"));
+    assert_eq!(rows[2], "alice,0,0,5,0,0,0,0,0,0,0,5,5,graded,", "{csv}");
+    assert!(
+        rows[3].starts_with("bob,0,0,") && rows[3].ends_with(",5,graded,"),
+        "{csv}"
+    );
+    assert!(
+        !rows[3].ends_with(",5,5,graded,"),
+        "bob's bug costs points: {csv}"
+    );
+    assert_eq!(rows[4], "carol,0,0,5,0,0,0,0,0,0,0,5,5,graded,", "{csv}");
+    assert!(
+        rows[5].starts_with("dave,0,0,0,0,0,0,0,0,0,0,0,5,no-program,")
+            && rows[5].contains("no recognised program"),
+        "{csv}"
+    );
     assert!(!work.path().join("evil.py").exists() && !dir.join("evil.py").exists());
-    assert!(std::fs::read_to_string(out.join("dave/error.txt"))
-        .unwrap()
-        .contains("no recognised program"));
+    for s in ["=mallory", "dave"] {
+        assert!(
+            out.join(s).join("junit.xml").is_file(),
+            "{s}: every format is written"
+        );
+    }
     for s in ["alice", "bob", "carol"] {
         let r: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join(s).join("report.json")).unwrap())
@@ -110,7 +121,7 @@ fn a_class_gets_reports_a_csv_with_error_rows_and_an_index() {
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(
         index.contains("href=\"alice/report.txt\"")
-            && index.contains("href=\"%3Dmallory/error.txt\"")
+            && index.contains("href=\"%3Dmallory/report.txt\"")
     );
     assert!(
         !index.contains("http") && !index.contains("<script"),
@@ -118,7 +129,7 @@ fn a_class_gets_reports_a_csv_with_error_rows_and_an_index() {
     );
     let summary = text(&run.stdout);
     assert!(
-        summary.contains("5 students: 3 graded, 2 could not be graded"),
+        summary.contains("5 students: 3 graded, 1 no-program, 1 invalid"),
         "{summary}"
     );
     assert!(
@@ -129,7 +140,7 @@ fn a_class_gets_reports_a_csv_with_error_rows_and_an_index() {
     let before = modified(out.join("alice/report.json"));
     let again = batch(&dir, &out, &[]);
     assert!(
-        text(&again.stderr).contains("3 of 5 students already graded"),
+        text(&again.stderr).contains("5 of 5 students already graded"),
         "{}",
         text(&again.stderr)
     );
@@ -282,7 +293,7 @@ fn an_interrupted_batch_resumes_without_losing_or_regrading_anyone() {
     }
     let csv = std::fs::read_to_string(out.join("grades.csv")).unwrap();
     assert_eq!(
-        csv.lines().filter(|l| l.ends_with(",5,5")).count(),
+        csv.lines().filter(|l| l.ends_with(",5,5,graded,")).count(),
         names.len(),
         "{csv}"
     );

@@ -2,11 +2,14 @@
 //! builds and links it once), one file per feature.
 
 mod batch;
+mod check_input;
+mod class;
 mod cli;
 mod common;
 mod containment;
 mod fixtures;
 mod formats;
 mod hostile_input;
+mod platforms;
 mod reports;
 mod selftest;

@@ -19,7 +19,7 @@ fn main() {
         _ => Isolate::Auto,
     };
     let layers = contain::init(isolate).expect("isolation");
-    contain::readonly::protect(&std::env::temp_dir());
+    let _protected = contain::readonly::protect(&std::env::temp_dir());
     println!("layers: {}", layers.names().join(", "));
     let n = 200;
     let python = grader::submission::interpreter::resolve("python3").expect("python3");

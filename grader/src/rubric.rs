@@ -103,8 +103,16 @@ impl Rubric {
 
     /// Rescores `report`: each check gets its points when it passed (0 of 0 when skipped),
     /// each task the sum of its checks (a task that is missing or could not run: 0 of all
-    /// its checks' points), the report the sum of its tasks.
+    /// its checks' points), the report the sum over task kinds, where a kind handed in as
+    /// several instances (`multiprint1..3`) counts the mean of its instances, so every
+    /// submission has the same maximum.
     pub fn apply(&self, report: &mut Report) {
+        self.apply_selected(report, &[]);
+    }
+
+    /// [`Rubric::apply`] for a run limited to the `checks` given (`--check`; empty: all):
+    /// a missing task is worth the points of those of its checks only.
+    pub fn apply_selected(&self, report: &mut Report, checks: &[String]) {
         for task in &mut report.tasks {
             let Some(kind) = Kind::from_id(&task.kind) else {
                 continue;
@@ -125,15 +133,51 @@ impl Rubric {
             }
             if task.checks.is_empty() {
                 task.score = 0.0;
-                task.max_score = points.iter().fold(0.0, |a, (_, p)| a + p);
+                task.max_score = points
+                    .iter()
+                    .filter(|(c, _)| checks.is_empty() || checks.iter().any(|s| s == c))
+                    .fold(0.0, |a, (_, p)| a + p);
             } else {
                 task.score = task.checks.iter().fold(0.0, |a, c| a + c.score);
                 task.max_score = task.checks.iter().fold(0.0, |a, c| a + c.max_score);
             }
         }
-        report.score = report.tasks.iter().fold(0.0, |a, t| a + t.score);
-        report.max_score = report.tasks.iter().fold(0.0, |a, t| a + t.max_score);
+        let (score, max_score) = per_kind(report)
+            .iter()
+            .fold((0.0, 0.0), |(s, m), k| (s + k.1, m + k.2));
+        report.score = score;
+        report.max_score = max_score;
     }
+
+    /// The maximum of every submission over these task kinds and `checks` (empty: all):
+    /// the `max_score` of a class.
+    pub fn max_of(&self, scope: &[Kind], checks: &[String]) -> f64 {
+        scope
+            .iter()
+            .flat_map(|k| self.points(*k))
+            .filter(|(c, _)| checks.is_empty() || checks.iter().any(|s| s == c))
+            .fold(0.0, |a, (_, p)| a + p)
+    }
+}
+
+/// Score and maximum per task kind present in the report, in report order: the mean over
+/// the kind's instances.
+pub fn per_kind(report: &Report) -> Vec<(String, f64, f64)> {
+    let mut kinds: Vec<(String, f64, f64, usize)> = Vec::new();
+    for t in &report.tasks {
+        match kinds.iter_mut().find(|k| k.0 == t.kind) {
+            Some(k) => {
+                k.1 += t.score;
+                k.2 += t.max_score;
+                k.3 += 1;
+            }
+            None => kinds.push((t.kind.clone(), t.score, t.max_score, 1)),
+        }
+    }
+    kinds
+        .into_iter()
+        .map(|(k, s, m, n)| (k, s / n as f64, m / n as f64))
+        .collect()
 }
 
 fn task_rule(kind: Kind, raw: RawTask) -> Result<TaskRule, String> {
@@ -247,6 +291,8 @@ mod tests {
             run_id: String::new(),
             isolation: vec![],
             interrupted: None,
+            problem: None,
+            fingerprint: String::new(),
             seed: 1,
             score: 0.0,
             max_score: 0.0,
@@ -284,6 +330,41 @@ mod tests {
         assert!(!tcp.checks[0].hidden);
         assert_eq!(r.tasks[1].max_score, 10.0);
         assert_eq!((r.score, r.max_score), (8.0, 20.0));
+    }
+
+    #[test]
+    fn instances_of_one_task_count_their_mean_so_every_maximum_is_equal() {
+        let mut r = report();
+        let mut second = r.tasks[0].clone();
+        second.id = "tcp-upper2".into();
+        for c in &mut second.checks {
+            c.status = Status::Pass;
+        }
+        r.tasks.insert(1, second);
+        Rubric::default().apply(&mut r);
+        // tcp-upper 4/5 (a skip), tcp-upper2 6/6: mean 5/5.5; udp-upper missing 0/5.
+        assert_eq!((r.score, r.max_score), (5.0, 10.5));
+        let per = per_kind(&r);
+        assert_eq!(per[0], ("tcp-upper".to_string(), 5.0, 5.5));
+    }
+
+    #[test]
+    fn a_run_of_some_checks_counts_only_those_for_a_missing_task() {
+        let mut r = report();
+        let checks = vec!["echo".to_string(), "binary".to_string()];
+        Rubric::default().apply_selected(&mut r, &checks);
+        assert_eq!(r.tasks[1].max_score, 2.0, "udp-upper has echo and binary");
+        let rubric = Rubric::parse("[tasks.udp-upper.checks]\nbinary = 3\n").unwrap();
+        assert_eq!(
+            rubric.max_of(&[Kind::TcpUpper, Kind::UdpUpper], &checks),
+            2.0 + 4.0
+        );
+        assert_eq!(Rubric::default().max_of(&crate::tasks::ALL, &[]), {
+            crate::tasks::ALL
+                .iter()
+                .map(|k| k.checks().len())
+                .sum::<usize>() as f64
+        });
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::contain::{self, netns, signals};
 use crate::event::Event;
 use crate::report::{CheckReport, Report, TaskReport, TaskStatus};
 use crate::submission::{copy, interpreter, Found, Submission, TaskEntry};
+use crate::tasks::{Kind, ALL};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -23,15 +24,37 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// True when the task instance is selected and has a selected check (`--check
+    /// reuse-addr` alone runs only the tasks that have `reuse-addr`).
     fn task(&self, entry: &TaskEntry) -> bool {
-        self.tasks.is_empty()
+        let named = self.tasks.is_empty()
             || self
                 .tasks
                 .iter()
-                .any(|t| *t == entry.id || t == entry.kind.id())
+                .any(|t| *t == entry.id || t == entry.kind.id());
+        named && self.has_checks(entry.kind)
     }
-    fn check(&self, id: &str) -> bool {
+    /// True when check `id` is selected.
+    pub fn check(&self, id: &str) -> bool {
         self.checks.is_empty() || self.checks.iter().any(|c| c == id)
+    }
+    fn has_checks(&self, kind: Kind) -> bool {
+        kind.checks().iter().any(|c| self.check(c.id))
+    }
+    /// The task kinds a run of this selection reports on, in the SPEC's order: named by
+    /// `--task` (as a task id, or as an instance of a kind, e.g. `multiprint2`), or all,
+    /// and having a selected check. Every student of a batch is scored over these.
+    pub fn scope(&self) -> Vec<Kind> {
+        ALL.into_iter()
+            .filter(|k| {
+                self.tasks.is_empty()
+                    || self
+                        .tasks
+                        .iter()
+                        .any(|t| t == k.id() || t.starts_with(k.id()))
+            })
+            .filter(|k| self.has_checks(*k))
+            .collect()
     }
 }
 
@@ -117,7 +140,7 @@ fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
 
 /// Runs the plan; `on_event` sees progress as it happens.
 pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
-    contain::readonly::protect(&plan.submission.dir);
+    let _readonly = contain::readonly::protect(&plan.submission.dir);
     let prepared: Vec<Prepared> = plan
         .submission
         .tasks
@@ -190,6 +213,8 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         run_id: layers.run_id.clone(),
         isolation: layers.names().iter().map(|s| s.to_string()).collect(),
         interrupted: signals::interrupted().map(|s| signals::name(s).to_string()),
+        problem: None,
+        fingerprint: String::new(),
     }
 }
 

@@ -2,9 +2,12 @@
 //! graded in parallel (each with a share of the check workers), each result is saved in
 //! `OUT/<student>/` as soon as it is known, and at the end `OUT/grades.csv` and
 //! `OUT/index.html` describe the class. Like the runner, a batch emits [`BatchEvent`]s and
-//! never prints. A student whose grading broke (a refused zip, no program, a broken
-//! `grader.toml`, a panic) gets an error result and the others go on.
+//! never prints. A student who cannot be graded (a refused zip, no program, a broken
+//! `grader.toml`, a panic) gets a report that says why and scores 0, and the others go on;
+//! no student's grading touches another's (each zip is unpacked into its own folder,
+//! deleted after that student).
 
+pub mod fingerprint;
 pub mod merge;
 pub mod resume;
 pub mod shard;
@@ -15,6 +18,7 @@ use crate::check::RunSettings;
 use crate::instrument::Instrument;
 use crate::report::class::Graded;
 use crate::report::format::Format;
+use crate::report::standing::{Problem, Standing};
 use crate::report::{csv, html, Report};
 use crate::rubric::Rubric;
 use crate::runner::{self, Plan, Selection};
@@ -54,6 +58,32 @@ pub struct Options {
     pub formats: Vec<Format>,
     /// Caps on unpacked zips.
     pub limits: zip::Limits,
+}
+
+impl Options {
+    /// Everything of the run that changes a grade, and the grader that grades: the
+    /// run-wide part of each student's [`fingerprint`]. (`--format` is not in it: a
+    /// reused report gets the files it lacks, see [`resume::complete`].)
+    pub fn settings_hash(&self) -> fingerprint::Hasher {
+        let mut h = fingerprint::Hasher::default();
+        h.add(env!("CARGO_PKG_VERSION").as_bytes());
+        if let Some(meta) = std::env::current_exe()
+            .ok()
+            .and_then(|e| std::fs::metadata(e).ok())
+        {
+            // A rebuilt grader of the same version is another grader.
+            h.add(format!("{} {:?}", meta.len(), meta.modified().ok()).as_bytes());
+        }
+        h.add(&self.seed.to_le_bytes())
+            .add(&self.cases.to_le_bytes())
+            .add(self.python.as_bytes())
+            .add(format!("{:?}", self.selection.tasks).as_bytes())
+            .add(format!("{:?}", self.selection.checks).as_bytes())
+            .add(format!("{:?}", self.rubric).as_bytes())
+            .add(format!("{:?}", self.limits).as_bytes())
+            .add(crate::contain::layers().names().join(",").as_bytes());
+        h
+    }
 }
 
 /// What a batch tells its front end.
@@ -100,18 +130,31 @@ pub fn run(
         .filter(|s| opts.shard.is_none_or(|sh| sh.contains(&s.name)))
         .collect();
     std::fs::create_dir_all(&opts.out)?;
+    let run_hash = opts.settings_hash();
+    let prints: Vec<String> = mine
+        .iter()
+        .map(|s| fingerprint::of(&s.source, &run_hash))
+        .collect();
     let mut done: Vec<Option<Graded>> = mine
         .iter()
-        .map(|s| {
+        .zip(&prints)
+        .map(|(s, print)| {
             if opts.force {
                 return None;
             }
-            resume::load(&opts.out, &s.name).map(|r| Graded {
-                student: s.name.clone(),
-                result: Ok(r),
-            })
+            resume::load(&opts.out, &s.name)
+                .filter(|r| r.fingerprint == *print && r.standing() != Standing::GraderError)
+                .map(|r| Graded {
+                    student: s.name.clone(),
+                    result: Ok(r),
+                })
         })
         .collect();
+    for g in done.iter().flatten() {
+        if let Ok(report) = &g.result {
+            resume::complete(&opts.out, &g.student, report, &opts.formats)?;
+        }
+    }
     let resumed = done.iter().filter(|d| d.is_some()).count();
     on_event(&BatchEvent::Planned {
         total: mine.len(),
@@ -127,9 +170,11 @@ pub fn run(
     crate::pool::run(todo.len(), opts.jobs, stop, |n| {
         let i = todo[n];
         let start = Instant::now();
+        let mut report = grade(&mine[i], opts, &instrument, &grader_exe);
+        report.fingerprint = prints[i].clone();
         let graded = Graded {
             student: mine[i].name.clone(),
-            result: grade(&mine[i], opts, &instrument, &grader_exe),
+            result: Ok(report),
         };
         if let Err(e) = resume::save(&opts.out, &graded, &opts.formats) {
             failure
@@ -182,19 +227,29 @@ pub fn write_class(out: &Path, students: &[Graded]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Grades one student; every way it can break becomes the student's error, a panic too.
-fn grade(
-    student: &Student,
-    opts: &Options,
-    instrument: &Instrument,
-    grader_exe: &str,
-) -> Result<Report, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+/// Grades one student; every way it can break becomes a report that says why (a panic
+/// too), scored by the rubric like any other.
+fn grade(student: &Student, opts: &Options, instrument: &Instrument, grader_exe: &str) -> Report {
+    let mut report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         grade_inner(student, opts, instrument, grader_exe)
     }))
     .unwrap_or_else(|_| {
-        Err("the grader failed while grading this student; please report it".into())
+        Err(Problem {
+            status: Standing::GraderError,
+            message: "the grader failed while grading this student; please report it".into(),
+        })
     })
+    .unwrap_or_else(|problem| {
+        Report::unusable(
+            &student.source.path().display().to_string(),
+            opts.seed,
+            &opts.selection.scope(),
+            problem,
+        )
+    });
+    opts.rubric
+        .apply_selected(&mut report, &opts.selection.checks);
+    report
 }
 
 fn grade_inner(
@@ -202,28 +257,29 @@ fn grade_inner(
     opts: &Options,
     instrument: &Instrument,
     grader_exe: &str,
-) -> Result<Report, String> {
+) -> Result<Report, Problem> {
+    let invalid = |message: String| Problem {
+        status: Standing::Invalid,
+        message,
+    };
     let mut unpacked = None;
     let root = match &student.source {
         Source::Dir(dir) => zip::submission_root(dir),
         Source::Zip(file) => {
-            let tmp = tempfile::Builder::new()
-                .prefix("grader-zip-")
-                .tempdir()
-                .map_err(|e| format!("could not make a folder to unpack into: {e}"))?;
-            zip::extract(file, tmp.path(), &opts.limits)
-                .map_err(|e| format!("{}: {e}", file.display()))?;
-            let root = zip::submission_root(tmp.path());
-            unpacked = Some(tmp);
+            let u = zip::unpack(file, &opts.limits).map_err(invalid)?;
+            let root = u.root.clone();
+            unpacked = Some(u);
             root
         }
-        Source::Conflict(why) => return Err(why.clone()),
+        Source::Conflict(why) => return Err(invalid(why.clone())),
     };
-    let submission = Submission::discover(&root, &opts.python).map_err(|e| e.to_string())?;
+    let submission =
+        Submission::discover(&root, &opts.python).map_err(|e| invalid(e.to_string()))?;
     if !submission.has_programs() {
-        return Err(
-            "no recognised program: expected files such as server1.py, client1.py, counter.py (see `grader list`) or a grader.toml".into(),
-        );
+        return Err(Problem {
+            status: Standing::NoProgram,
+            message: "no recognised program: expected files such as server1.py, client1.py, counter.py (see `grader list`) or a grader.toml".into(),
+        });
     }
     let plan = Plan {
         submission,
@@ -238,16 +294,8 @@ fn grade_inner(
         jobs: opts.check_jobs,
     };
     let mut report = runner::run(&plan, &|_| {});
-    opts.rubric.apply(&mut report);
     if unpacked.is_some() {
-        let shown = student.source.path().display().to_string();
-        let tmp = crate::report::shell_word(&root.display().to_string());
-        for check in report.tasks.iter_mut().flat_map(|t| &mut t.checks) {
-            if let Some(r) = &mut check.reproduce {
-                *r = r.replacen(&tmp, &crate::report::shell_word(&shown), 1);
-            }
-        }
-        report.submission = shown;
+        zip::relabel(&mut report, &root, student.source.path());
     }
     drop(unpacked);
     Ok(report)

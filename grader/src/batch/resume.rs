@@ -1,8 +1,10 @@
 //! A student's folder in the batch output, and resuming an interrupted batch. The files of
 //! a graded student are written each atomically, `report.json` last: a student counts as
 //! graded exactly when `OUT/<student>/report.json` is a complete report, so a batch killed
-//! at any moment is resumed by running it again, and nobody is graded twice. A student
-//! whose grading broke has `error.txt` instead and is tried again on the next run.
+//! at any moment is resumed by running it again, and nobody is graded twice. The batch
+//! reuses a report only when its fingerprint (files, seed, rubric, options, grader) is the
+//! run's and its standing is not `grader-error`; anyone else is graded again. (`error.txt`
+//! is what older batches wrote for a student whose grading broke; it is still read.)
 
 use crate::cli::write_atomically;
 use crate::report::class::Graded;
@@ -35,6 +37,24 @@ pub fn load_any(out: &Path, student: &str) -> Option<Result<Report, String>> {
     std::fs::read_to_string(folder(out, student).join(ERROR))
         .ok()
         .map(|s| Err(s.trim_end().to_string()))
+}
+
+/// Writes the files of `formats` that a reused report lacks (a batch run again with another
+/// `--format` needs no grading for it).
+pub fn complete(
+    out: &Path,
+    student: &str,
+    report: &Report,
+    formats: &[Format],
+) -> anyhow::Result<()> {
+    let dir = folder(out, student);
+    for format in formats {
+        let file = dir.join(format.file_name());
+        if !file.exists() {
+            write_atomically(&file, format.render(report, &Style::default()).as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes a student's result: the formats asked for and `report.txt`, then `report.json`

@@ -114,28 +114,46 @@ pub fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<(), Strin
     Ok(())
 }
 
-/// The folder to grade inside an unpacked or given folder: a folder holding nothing but one
-/// sub-folder (a zip of the folder rather than of its files) is looked through.
-pub fn submission_root(dir: &Path) -> std::path::PathBuf {
-    let mut root = dir.to_path_buf();
-    for _ in 0..3 {
-        let Ok(entries) = fs::read_dir(&root) else {
-            break;
-        };
-        let visible: Vec<_> = entries
-            .flatten()
-            .filter(|e| {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                !name.starts_with('.') && name != "__MACOSX"
-            })
-            .collect();
-        match visible.as_slice() {
-            [only] if only.file_type().is_ok_and(|t| t.is_dir()) => root = only.path(),
-            _ => break,
+pub use crate::submission::root::find as submission_root;
+
+/// True when the file name ends in `.zip` (any case).
+pub fn is_zip(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+}
+
+/// A zip unpacked into a temporary folder, deleted when this is dropped.
+pub struct Unpacked {
+    /// The folder to grade inside it ([`submission_root`]).
+    pub root: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Unpacks `archive` into a new temporary folder (the rules of [`extract`]); the error
+/// names the archive.
+pub fn unpack(archive: &Path, limits: &Limits) -> Result<Unpacked, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("grader-zip-")
+        .tempdir()
+        .map_err(|e| format!("could not make a folder to unpack into: {e}"))?;
+    extract(archive, dir.path(), limits).map_err(|e| format!("{}: {e}", archive.display()))?;
+    Ok(Unpacked {
+        root: submission_root(dir.path()),
+        _dir: dir,
+    })
+}
+
+/// Shows a report graded from an unpacked zip as the zip: its `submission` and every
+/// reproduce command name `archive`, not the temporary folder (which is gone by then).
+pub fn relabel(report: &mut crate::report::Report, root: &Path, archive: &Path) {
+    let shown = archive.display().to_string();
+    let tmp = crate::report::shell_word(&root.display().to_string());
+    for check in report.tasks.iter_mut().flat_map(|t| &mut t.checks) {
+        if let Some(r) = &mut check.reproduce {
+            *r = r.replacen(&tmp, &crate::report::shell_word(&shown), 1);
         }
     }
-    root
+    report.submission = shown;
 }
 
 #[cfg(test)]

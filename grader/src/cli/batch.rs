@@ -1,7 +1,9 @@
 //! `grader batch DIR --out OUT`: grade a class, with a progress bar on a terminal and plain
 //! lines otherwise (both on stderr), then print the class summary. Exit 0 when every
-//! student was graded, 1 when some could not be (error rows), 130 when interrupted (run
-//! the same command again to resume).
+//! student was graded, 1 when some were not (`no-program`, `invalid`, `grader-error`
+//! rows), 130 when interrupted (run the same command again to resume). The progress
+//! stream is best effort: when its reader goes away (`2>&1 | head -1`) the batch goes on
+//! grading and writes its files.
 
 use super::check::selection;
 use super::{cores, interrupt, Grading};
@@ -9,10 +11,11 @@ use crate::batch::{self, shard::Shard, BatchEvent, Options};
 use crate::report::class::percent;
 use crate::report::csv::points;
 use crate::report::format::Format;
+use crate::report::standing::Standing;
 use crate::report::summary;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -90,32 +93,55 @@ impl Batch {
                     std::thread::sleep(Duration::from_millis(100));
                 }
             });
-            let outcome = batch::run(&opts, &|e| progress.event(e), &interrupt::STOP);
-            finished.store(true, Ordering::SeqCst);
-            outcome
+            // Raised however `batch::run` ends (a panic too), so the ticker always stops.
+            struct Finished<'a>(&'a AtomicBool);
+            impl Drop for Finished<'_> {
+                fn drop(&mut self) {
+                    self.0.store(true, Ordering::SeqCst);
+                }
+            }
+            let _finished = Finished(&finished);
+            batch::run(&opts, &|e| progress.event(e), &interrupt::STOP)
         });
         progress.finish();
         let outcome = outcome?;
-        print!("{}", summary::render(&outcome.students));
-        println!(
+        // The files are written; a reader of stdout that went away changes nothing.
+        let mut stdout = std::io::stdout().lock();
+        let _ = write!(stdout, "{}", summary::render(&outcome.students));
+        let _ = writeln!(
+            stdout,
             "seed {}; graded now {}; wrote {}",
             opts.seed,
             outcome.graded_now,
             opts.out.join("grades.csv").display()
         );
+        drop(stdout);
         if outcome.left > 0 {
-            eprintln!(
+            say(&format!(
                 "interrupted: {} students not graded yet; run the same command again to resume",
                 outcome.left
-            );
+            ));
             return Ok(INTERRUPTED);
         }
-        Ok(if outcome.students.iter().any(|s| s.result.is_err()) {
-            crate::exit::FAIL
-        } else {
-            crate::exit::PASS
-        })
+        Ok(
+            if outcome
+                .students
+                .iter()
+                .any(|s| s.standing() != Standing::Graded)
+            {
+                crate::exit::FAIL
+            } else {
+                crate::exit::PASS
+            },
+        )
     }
+}
+
+/// One line on stderr; a closed or broken stderr is not the batch's problem (`eprintln!`
+/// would panic on it and stop the grading).
+fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
 }
 
 /// The batch's front end: a progress bar with an ETA on a terminal, plain lines elsewhere.
@@ -140,7 +166,7 @@ impl Progress {
                 let todo = total - resumed;
                 *self.done.lock().unwrap_or_else(|e| e.into_inner()) = (0, todo);
                 if *resumed > 0 {
-                    eprintln!("{resumed} of {total} students already graded (use --force to grade them again)");
+                    say(&format!("{resumed} of {total} students already graded (use --force to grade them again)"));
                 }
                 if self.terminal {
                     let bar = ProgressBar::new(todo as u64);
@@ -153,7 +179,7 @@ impl Progress {
                     bar.enable_steady_tick(Duration::from_millis(500));
                     let _ = self.bar.set(bar);
                 } else {
-                    eprintln!("grading {todo} students");
+                    say(&format!("grading {todo} students"));
                 }
             }
             BatchEvent::Graded { graded, elapsed } => {
@@ -163,6 +189,13 @@ impl Progress {
                     *d
                 };
                 let what = match &graded.result {
+                    Ok(r) if r.standing() != Standing::Graded => format!(
+                        "{}/{} {}: {}",
+                        points(r.score),
+                        points(r.max_score),
+                        r.standing().as_str(),
+                        r.note().lines().next().unwrap_or_default()
+                    ),
                     Ok(r) => format!(
                         "{}/{} ({:.0}%)",
                         points(r.score),
@@ -182,12 +215,12 @@ impl Progress {
                 match self.bar.get() {
                     Some(bar) => {
                         bar.inc(1);
-                        if graded.result.is_err() {
+                        if graded.standing() != Standing::Graded {
                             bar.println(&line);
                         }
                         bar.set_message(line);
                     }
-                    None => eprintln!("[{n}/{todo}] {line}"),
+                    None => say(&format!("[{n}/{todo}] {line}")),
                 }
             }
         }
@@ -199,7 +232,7 @@ impl Progress {
             let msg = "stopping: finishing the students in progress (Ctrl-C again to quit at once)";
             match self.bar.get() {
                 Some(bar) => bar.println(msg),
-                None => eprintln!("{msg}"),
+                None => say(msg),
             }
         });
     }

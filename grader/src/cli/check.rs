@@ -1,14 +1,22 @@
-//! `grader check DIR`: grade one submission and write its report in one format.
+//! `grader check DIR`: grade one submission (a folder, or a `.zip` unpacked as a batch
+//! unpacks it; a folder holding only one sub-folder is looked through) and write its report
+//! in one format. A submission that cannot be graded (no program, a broken `grader.toml`,
+//! a refused zip) is a usage error in the human format; every other format is written for
+//! it anyway (score 0 of the full maximum, the reason shown), since a platform needs a
+//! result file (SPEC 6).
 
 use super::{color_allowed, cores, emit, Grading};
+use crate::batch::zip;
 use crate::check::RunSettings;
 use crate::event::Event;
 use crate::exit;
 use crate::instrument::Instrument;
 use crate::report::format::Format;
-use crate::report::{github, human};
+use crate::report::standing::{Problem, Standing};
+use crate::report::{github, human, Report};
+use crate::rubric::Rubric;
 use crate::runner::{self, Plan, Selection};
-use crate::submission::Submission;
+use crate::submission::{self, DiscoverError, Submission};
 use crate::tasks::{Kind, ALL};
 use anyhow::{bail, Context, Result};
 use std::io::{IsTerminal, Write};
@@ -17,7 +25,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(clap::Args, Debug)]
 pub(super) struct Check {
-    /// The submission folder.
+    /// The submission folder, or a .zip of it.
     #[arg(default_value = ".")]
     dir: PathBuf,
     /// Grade only this task (instance id or task id); repeatable.
@@ -59,6 +67,33 @@ pub(super) fn selection(
             bail!("unknown check {c:?}: see `grader list`");
         }
     }
+    // The kinds the tasks name (a task id, or an instance of the submission).
+    let kinds: Vec<Kind> = ALL
+        .into_iter()
+        .filter(|k| {
+            tasks.is_empty()
+                || tasks.iter().any(|t| {
+                    t == k.id()
+                        || submission
+                            .is_some_and(|s| s.tasks.iter().any(|e| e.id == *t && e.kind == *k))
+                })
+        })
+        .collect();
+    for c in checks {
+        if !kinds.iter().any(|k| k.checks().iter().any(|d| d.id == c)) {
+            let mut valid: Vec<&str> = kinds
+                .iter()
+                .flat_map(|k| k.checks().iter().map(|d| d.id))
+                .collect();
+            valid.sort_unstable();
+            valid.dedup();
+            bail!(
+                "check {c:?} is not a check of {}: nothing would run; its checks are: {}",
+                tasks.join(", "),
+                valid.join(", ")
+            );
+        }
+    }
     Ok(Selection {
         tasks: tasks.to_vec(),
         checks: checks.to_vec(),
@@ -85,21 +120,62 @@ pub(super) fn settings(grading: &Grading) -> Result<RunSettings> {
     })
 }
 
+/// What `grader check` has to grade.
+enum Prepared {
+    /// A plan to run.
+    Plan(Plan),
+    /// A submission that cannot be graded, and why.
+    Unusable(Problem),
+}
+
 impl Check {
-    /// Validates the flags against the submission and builds the plan.
-    fn plan(&self) -> Result<Plan> {
-        let submission = Submission::discover(&self.dir, &self.grading.python)?;
+    /// The folder to grade: the given one (looked through when it holds only one
+    /// sub-folder), or a zip unpacked into a temporary folder (kept alive by the second
+    /// value).
+    fn root(&self) -> Result<(PathBuf, Option<zip::Unpacked>), Problem> {
+        if self.dir.is_file() && zip::is_zip(&self.dir) {
+            let u = zip::unpack(&self.dir, &zip::Limits::default()).map_err(|message| Problem {
+                status: Standing::Invalid,
+                message,
+            })?;
+            return Ok((u.root.clone(), Some(u)));
+        }
+        Ok((submission::root::find(&self.dir), None))
+    }
+
+    /// Validates the flags against the submission and builds the plan. `Err` is a usage
+    /// error (unknown ids, a path that is neither a folder nor a zip).
+    fn plan(&self, root: &Path) -> Result<Prepared> {
+        let submission = match Submission::discover(root, &self.grading.python) {
+            Ok(s) => s,
+            Err(e @ DiscoverError::Manifest(_)) => {
+                selection(&self.tasks, &self.checks, None)?;
+                return Ok(Prepared::Unusable(Problem {
+                    status: Standing::Invalid,
+                    message: e.to_string(),
+                }));
+            }
+            Err(e) => {
+                if self.dir.is_file() {
+                    bail!("{}: neither a folder nor a .zip", self.dir.display());
+                }
+                return Err(e.into());
+            }
+        };
         let selection = selection(&self.tasks, &self.checks, Some(&submission))?;
         if !submission.has_programs() {
-            bail!("{}", no_programs(&self.dir));
+            return Ok(Prepared::Unusable(Problem {
+                status: Standing::NoProgram,
+                message: no_programs(&self.dir),
+            }));
         }
-        Ok(Plan {
+        Ok(Prepared::Plan(Plan {
             submission,
             selection,
             settings: settings(&self.grading)?,
             python: self.grading.python.clone(),
             jobs: self.jobs.unwrap_or(cores() * 4),
-        })
+        }))
     }
 
     pub(super) fn run(self) -> Result<i32> {
@@ -107,7 +183,17 @@ impl Check {
         crate::contain::signals::install(crate::contain::finish)
             .context("installing signal handlers")?;
         let rubric = self.grading.rubric()?;
-        let plan = self.plan()?;
+        if let Some(path) = &self.output {
+            writable(path)?;
+        }
+        let prepared = match self.root() {
+            Ok((root, unpacked)) => self.plan(&root).map(|p| (p, root, unpacked))?,
+            Err(problem) => (Prepared::Unusable(problem), self.dir.clone(), None),
+        };
+        let (plan, root, unpacked) = match prepared {
+            (Prepared::Plan(plan), root, unpacked) => (plan, root, unpacked),
+            (Prepared::Unusable(problem), ..) => return self.unusable(problem, &rubric),
+        };
         let progress = self.format == Format::Human
             && self.output.is_none()
             && std::io::stderr().is_terminal();
@@ -131,7 +217,11 @@ impl Check {
         if progress {
             eprint!("\r\x1b[2K");
         }
-        rubric.apply(&mut report);
+        if unpacked.is_some() {
+            zip::relabel(&mut report, &root, &self.dir);
+        }
+        drop(unpacked);
+        rubric.apply_selected(&mut report, &plan.selection.checks);
         let style = human::Style {
             color: self.output.is_none() && std::io::stdout().is_terminal() && color_allowed(),
             verbose: self.verbose,
@@ -150,24 +240,83 @@ impl Check {
             },
         )
     }
+
+    /// A submission that cannot be graded: a usage error for a person (human format),
+    /// a result with score 0 and the reason for a platform or a machine (exit 1).
+    fn unusable(&self, problem: Problem, rubric: &Rubric) -> Result<i32> {
+        if self.format == Format::Human {
+            bail!("{}", problem.message);
+        }
+        let selection = selection(&self.tasks, &self.checks, None).unwrap_or_default();
+        eprintln!(
+            "grader: {}",
+            crate::escape::text(problem.message.as_bytes())
+        );
+        let mut report = Report::unusable(
+            &self.dir.display().to_string(),
+            self.grading.seed(),
+            &selection.scope(),
+            problem,
+        );
+        rubric.apply_selected(&mut report, &selection.checks);
+        emit(
+            self.output.as_deref(),
+            &self.format.render(&report, &human::Style::default()),
+        )?;
+        if self.format == Format::Github {
+            classroom_output(&report)?;
+        }
+        Ok(exit::FAIL)
+    }
 }
 
-/// In a GitHub Actions step (`GITHUB_OUTPUT` set), the step output `result` that GitHub
-/// Classroom's reporter reads (`<ID>_RESULTS: ${{ steps.<id>.outputs.result }}`).
-fn classroom_output(report: &crate::report::Report) -> Result<()> {
-    let Some(path) = std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) else {
-        return Ok(());
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(&path)
-        .with_context(|| format!("opening GITHUB_OUTPUT {}", Path::new(&path).display()))?;
-    writeln!(
-        file,
-        "result={}",
-        github::classroom_result(&crate::report::students::redact(report))
-    )
-    .context("writing GITHUB_OUTPUT")?;
+/// Fails early, before any grading, when `path` cannot be written; creates its missing
+/// parent folders (PrairieLearn's `/grade/results/` is not there before the grader runs).
+fn writable(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        bail!("--output {}: is a folder, not a file", path.display());
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "--output {}: cannot create {}",
+            path.display(),
+            dir.display()
+        )
+    })?;
+    tempfile::NamedTempFile::new_in(dir).with_context(|| {
+        format!(
+            "--output {}: cannot write in {}",
+            path.display(),
+            dir.display()
+        )
+    })?;
     Ok(())
+}
+
+/// In a GitHub Actions step: the job summary appended to `GITHUB_STEP_SUMMARY`, and the
+/// step output `result` in `GITHUB_OUTPUT` that GitHub Classroom's reporter reads
+/// (`<ID>_RESULTS: ${{ steps.<id>.outputs.result }}`). Each only when its variable is set.
+fn classroom_output(report: &crate::report::Report) -> Result<()> {
+    let shown = crate::report::students::redact(report);
+    let append = |var: &str, text: String| -> Result<()> {
+        let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) else {
+            return Ok(());
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .with_context(|| format!("opening {var} {}", Path::new(&path).display()))?;
+        file.write_all(text.as_bytes())
+            .with_context(|| format!("writing {var}"))
+    };
+    append("GITHUB_STEP_SUMMARY", github::step_summary(&shown))?;
+    append(
+        "GITHUB_OUTPUT",
+        format!("result={}\n", github::classroom_result(&shown)),
+    )
 }

@@ -7,7 +7,9 @@
 use super::check::{no_programs, settings};
 use super::{cores, write_atomically, Grading};
 use crate::batch::zip::submission_root;
-use crate::report::{gradescope, human, students};
+use crate::report::standing::{Problem, Standing};
+use crate::report::{gradescope, human, students, Report};
+use crate::rubric::Rubric;
 use crate::runner::{self, Plan, Selection};
 use crate::submission::Submission;
 use anyhow::Result;
@@ -38,8 +40,8 @@ impl Gradescope {
         let root = submission_root(&self.submission);
         let submission = match Submission::discover(&root, &self.grading.python) {
             Ok(s) if s.has_programs() => s,
-            Ok(_) => return self.unusable(&no_programs(&root)),
-            Err(e) => return self.unusable(&e.to_string()),
+            Ok(_) => return self.unusable(Standing::NoProgram, no_programs(&root), &rubric),
+            Err(e) => return self.unusable(Standing::Invalid, e.to_string(), &rubric),
         };
         let plan = Plan {
             submission,
@@ -56,9 +58,17 @@ impl Gradescope {
         Ok(crate::exit::PASS)
     }
 
-    fn unusable(&self, why: &str) -> Result<i32> {
-        write_atomically(&self.results, gradescope::unusable(why).as_bytes())?;
-        println!("not graded: {why}");
+    fn unusable(&self, status: Standing, message: String, rubric: &Rubric) -> Result<i32> {
+        println!("not graded: {message}");
+        let mut report = Report::unusable(
+            &self.submission.display().to_string(),
+            self.grading.seed(),
+            &crate::tasks::ALL,
+            Problem { status, message },
+        );
+        rubric.apply(&mut report);
+        let shown = students::redact(&report);
+        write_atomically(&self.results, gradescope::render(&shown).as_bytes())?;
         Ok(crate::exit::PASS)
     }
 }

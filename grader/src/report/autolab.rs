@@ -5,19 +5,18 @@
 use super::Report;
 use serde_json::{json, Map, Value};
 
-/// The last line: scores per task kind (instances of one kind add up).
+/// The last line: scores per task kind (instances of one kind count their mean, as in the
+/// total).
 pub fn scores_line(report: &Report) -> String {
     let mut scores = Map::new();
+    let kinds = crate::rubric::per_kind(report);
     for kind in crate::tasks::ALL {
-        let points: f64 = report
-            .tasks
-            .iter()
-            .filter(|t| t.kind == kind.id())
-            .map(|t| t.score)
-            .sum();
-        scores.insert(kind.id().to_string(), json!(points + 0.0));
+        let points = kinds.iter().find(|k| k.0 == kind.id()).map_or(0.0, |k| k.1);
+        scores.insert(kind.id().to_string(), json!(super::github::round(points)));
     }
-    super::json::compact(&json!({"scores": Value::Object(scores), "scoreboard": [report.score]}))
+    super::json::compact(
+        &json!({"scores": Value::Object(scores), "scoreboard": [super::github::round(report.score)]}),
+    )
 }
 
 /// The human report followed by the scores line.

@@ -1,7 +1,9 @@
 //! The class view: every student's result (a report, or why grading broke) and what the
 //! CSV, the HTML index and the summary derive from it: the score histogram and each
-//! check's pass rate. Students whose grading broke are counted apart, never as 0.
+//! check's pass rate, and each student's standing (`graded`, `no-program`, `invalid`,
+//! `grader-error`): a student the grader could not judge is flagged, never a silent 0.
 
+use super::standing::Standing;
 use super::Report;
 use crate::check::Status;
 
@@ -10,8 +12,35 @@ use crate::check::Status;
 pub struct Graded {
     /// The student's name (folder or zip name).
     pub student: String,
-    /// The report, or why the student could not be graded.
+    /// The report, or why grading broke (an `error.txt` of an older batch).
     pub result: Result<Report, String>,
+}
+
+impl Graded {
+    /// The student's standing; a result without a report is `grader-error`.
+    pub fn standing(&self) -> Standing {
+        self.result
+            .as_ref()
+            .map_or(Standing::GraderError, Report::standing)
+    }
+
+    /// Why the student is not plainly `graded` (empty when they are).
+    pub fn note(&self) -> String {
+        match &self.result {
+            Ok(r) => r.note(),
+            Err(e) => e.clone(),
+        }
+    }
+}
+
+/// The class's maximum, the same for every student: the largest maximum of a report (a
+/// report of a submission that could not be graded has the full maximum too).
+pub fn class_max(students: &[Graded]) -> f64 {
+    students
+        .iter()
+        .filter_map(|s| s.result.as_ref().ok())
+        .map(|r| r.max_score)
+        .fold(0.0, f64::max)
 }
 
 /// How one check went across the class (students who had the task).
@@ -42,9 +71,13 @@ pub const BINS: usize = 10;
 /// Class statistics.
 #[derive(Clone, Debug)]
 pub struct Stats {
-    /// Students graded.
+    /// Students graded (standing `graded`).
     pub graded: usize,
-    /// Students whose grading broke.
+    /// Students without a recognised program.
+    pub no_program: usize,
+    /// Students whose submission is invalid (broken `grader.toml`, refused zip).
+    pub invalid: usize,
+    /// Students the grader could not judge (`grader-error`): grade them again.
     pub errors: usize,
     /// Graded students per score bin (percent of the maximum).
     pub histogram: [usize; BINS],
@@ -102,9 +135,12 @@ pub fn stats(students: &[Graded]) -> Stats {
             }
         }
     }
+    let count = |st: Standing| students.iter().filter(|s| s.standing() == st).count();
     Stats {
-        graded: reports.len(),
-        errors: students.len() - reports.len(),
+        graded: count(Standing::Graded),
+        no_program: count(Standing::NoProgram),
+        invalid: count(Standing::Invalid),
+        errors: count(Standing::GraderError),
         histogram,
         checks,
         mean_percent: if reports.is_empty() {

@@ -1,11 +1,15 @@
-//! `grades.csv`: one row per student, columns `student`, one per task id (SPEC order;
-//! instances of one kind add up), `score`, `max_score`. A student whose grading broke has
-//! `error` in `score` and `max_score` and empty task cells, never a silent 0. Every cell
-//! goes through [`crate::escape::csv_cell`], so a student's folder name cannot become a
-//! spreadsheet formula.
+//! `grades.csv` (SPEC 5), for a spreadsheet or an LMS import: one row per student, columns
+//! `student`, one per task id (SPEC order; a task handed in as several instances scores
+//! the mean of its instances), `score`, `max_score`, `status`, `note`. Every score cell is
+//! a number: a student who could not be graded scores 0, and `status` (`graded`,
+//! `no-program`, `invalid`, `grader-error`) and `note` say why. `max_score` is the class's
+//! maximum, the same on every row. Every cell goes through [`crate::escape::csv_cell`], so
+//! a student's folder name or a message cannot become a spreadsheet formula.
 
-use super::class::Graded;
+use super::class::{class_max, Graded};
+use super::standing::Standing;
 use crate::escape::csv_cell;
+use crate::rubric::per_kind;
 use crate::tasks::ALL;
 
 /// Points without a needless fraction: `4`, `2.5`, `3.33`.
@@ -15,41 +19,49 @@ pub fn points(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// The header row's cells.
+pub fn header() -> Vec<&'static str> {
+    let mut h = vec!["student"];
+    h.extend(ALL.iter().map(|k| k.id()));
+    h.extend(["score", "max_score", "status", "note"]);
+    h
+}
+
 /// The CSV text (rows in the order given), with a header and `\n` line ends.
 pub fn render(students: &[Graded]) -> String {
-    let mut out = String::from("student");
-    for kind in ALL {
-        out.push(',');
-        out.push_str(kind.id());
-    }
-    out.push_str(",score,max_score\n");
+    let max = points(class_max(students));
+    let mut out = header().join(",");
+    out.push('\n');
     for s in students {
-        out.push_str(&csv_cell(&s.student));
+        let mut row = vec![csv_cell(&s.student)];
         match &s.result {
             Ok(report) => {
+                let kinds = per_kind(report);
                 for kind in ALL {
-                    let sum: f64 = report
-                        .tasks
-                        .iter()
-                        .filter(|t| t.kind == kind.id())
-                        .map(|t| t.score)
-                        .sum();
-                    out.push(',');
-                    out.push_str(&points(sum));
+                    let score = kinds.iter().find(|k| k.0 == kind.id()).map_or(0.0, |k| k.1);
+                    row.push(points(score));
                 }
-                out.push_str(&format!(
-                    ",{},{}\n",
-                    points(report.score),
-                    points(report.max_score)
-                ));
+                row.push(points(report.score));
+                row.push(max.clone());
+                row.push(report.standing().as_str().to_string());
+                row.push(csv_cell(&one_line(&report.note())));
             }
-            Err(_) => {
-                out.push_str(&",".repeat(ALL.len()));
-                out.push_str(",error,error\n");
+            Err(e) => {
+                row.extend(ALL.iter().map(|_| "0".to_string()));
+                row.push("0".into());
+                row.push(max.clone());
+                row.push(Standing::GraderError.as_str().into());
+                row.push(csv_cell(&one_line(e)));
             }
         }
+        out.push_str(&row.join(","));
+        out.push('\n');
     }
     out
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -57,16 +69,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_error_row_is_marked_and_names_cannot_be_formulas() {
+    fn an_error_row_scores_zero_and_names_cannot_be_formulas() {
         let rows = [Graded {
             student: "=HYPERLINK(\"x\")".into(),
-            result: Err("broken zip".into()),
+            result: Err("broken\nzip".into()),
         }];
         let csv = render(&rows);
         let line = csv.lines().nth(1).unwrap();
         assert!(line.starts_with("\"'=HYPERLINK(\"\"x\"\")\""), "{line}");
-        assert!(line.ends_with(",,error,error"), "{line}");
-        assert_eq!(line.matches(',').count(), ALL.len() + 2);
+        assert!(line.ends_with(",0,0,grader-error,broken zip"), "{line}");
+        assert_eq!(line.matches(',').count(), ALL.len() + 4);
         assert_eq!(points(4.0), "4");
         assert_eq!(points(2.5), "2.5");
         assert_eq!(points(10.0 / 3.0), "3.33");

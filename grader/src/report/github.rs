@@ -1,8 +1,11 @@
 //! GitHub Actions and GitHub Classroom: an `::error` annotation per failing check (on the
 //! task's file, so it shows in the pull request and the run summary), a `::warning` per
-//! missing task, and the `Points X/Y` notice that GitHub Classroom's reporter writes; plus
-//! [`classroom_result`], the base64 JSON a Classroom runner step hands to
-//! `autograding-grading-reporter` (`{"version": 1, "status", "max_score", "tests"}`).
+//! missing task, and a plain `grader: score X/Y` log line (no `Points` notice: Classroom's
+//! reporter prints that one, and two would show); [`step_summary`], the Markdown job
+//! summary for `$GITHUB_STEP_SUMMARY`; and [`classroom_result`], the base64 JSON a
+//! Classroom runner step hands to `autograding-grading-reporter` (`{"version": 1,
+//! "status", "max_score", "tests"}`). Points are rounded to hundredths everywhere, so a
+//! rubric's 1.6 + 3.2 never shows as `4.800000000000001`.
 //! Workflow-command values are escaped (`%`, CR, LF; and `:` `,` in properties), so a
 //! message cannot end its command early or inject another one.
 
@@ -23,13 +26,15 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Points as GitHub Classroom prints them: whole numbers without a fraction.
+/// Points as GitHub Classroom prints them: whole numbers without a fraction, else at most
+/// two decimals (`4.8`, `3.33`).
 pub fn points(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
+    super::csv::points(v)
+}
+
+/// Points rounded to hundredths, for JSON numbers.
+pub fn round(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0 + 0.0
 }
 
 /// The file a task's annotations point at: its program, relative to the repository root.
@@ -93,12 +98,79 @@ pub fn render(report: &Report) -> String {
             );
         }
     }
+    if let Some(p) = &report.problem {
+        let _ = writeln!(out, "::error title=not graded::{}", escape_data(&p.message));
+    }
     let _ = writeln!(
         out,
-        "::notice title=Autograding complete::Points {}/{}",
+        "grader: score {}/{} (seed {})",
+        points(report.score),
+        points(report.max_score),
+        report.seed
+    );
+    out
+}
+
+/// A Markdown table cell: one line, no `|`, no markup from a program's output.
+fn cell(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('`', "'")
+}
+
+/// The job summary (Markdown) for `$GITHUB_STEP_SUMMARY`: the score, a row per task, and
+/// the failing checks with their explanation.
+pub fn step_summary(report: &Report) -> String {
+    let mut out = format!(
+        "### grader: {}/{} points\n\n",
         points(report.score),
         points(report.max_score)
     );
+    if let Some(p) = &report.problem {
+        let _ = writeln!(out, "Not graded: {}\n", cell(&p.message));
+    }
+    out.push_str("| task | points | status |\n|---|---|---|\n");
+    for t in &report.tasks {
+        let status = match t.status {
+            TaskStatus::Pass => "pass",
+            TaskStatus::Fail => "fail",
+            TaskStatus::Error => "grader error",
+            TaskStatus::Missing => "missing",
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {}/{} | {status} |",
+            cell(&t.id),
+            points(t.score),
+            points(t.max_score)
+        );
+    }
+    let failed: Vec<String> = report
+        .tasks
+        .iter()
+        .flat_map(|t| {
+            t.checks
+                .iter()
+                .filter(|c| c.status == Status::Fail)
+                .map(move |c| {
+                    format!(
+                        "- **{} {}**: {}",
+                        cell(&t.id),
+                        cell(&c.id),
+                        cell(&c.message)
+                    )
+                })
+        })
+        .collect();
+    if !failed.is_empty() {
+        out.push_str("\nFailing checks:\n\n");
+        out.push_str(&failed.join("\n"));
+        out.push('\n');
+    }
     out
 }
 
@@ -128,7 +200,7 @@ pub fn classroom_result(report: &Report) -> String {
                 "message": c.message,
                 "line_no": 0,
                 "execution_time": format!("{:.2}s", c.duration_ms as f64 / 1000.0),
-                "score": c.score,
+                "score": round(c.score),
             }));
         }
     }
@@ -150,7 +222,7 @@ pub fn classroom_result(report: &Report) -> String {
     let value = json!({
         "version": 1,
         "status": status,
-        "max_score": report.max_score,
+        "max_score": round(report.max_score),
         "tests": tests,
     });
     base64(super::json::compact(&value).as_bytes())
@@ -186,6 +258,13 @@ mod tests {
     fn workflow_values_cannot_break_out() {
         assert_eq!(escape_data("50%\r\n::x"), "50%25%0D%0A::x");
         assert_eq!(escape_property("a:b,c\n"), "a%3Ab%2Cc%0A");
+    }
+
+    #[test]
+    fn points_are_rounded_and_a_table_cell_stays_one_cell() {
+        assert_eq!(points(1.6 + 3.2), "4.8");
+        assert_eq!(round(1.6 + 3.2), 4.8);
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub struct Results {
     /// Points obtained (overrides the sum of the tests' scores).
     pub score: f64,
     /// Wall time of the run, in seconds (the longest check).
-    pub execution_time: f64,
+    pub execution_time: u64,
     /// Shown above the tests.
     pub output: String,
     /// `"text"`: outputs are plain text.
@@ -87,7 +87,13 @@ fn tests(task: &TaskReport) -> Vec<Test> {
                 c.counterexample.as_ref(),
                 c.reproduce.as_ref().filter(|_| c.status == Status::Fail),
             ),
-            visibility: if c.hidden { "hidden" } else { "visible" },
+            // Gradescope's `hidden` is for tests worth nothing: a hidden test with points
+            // would still count in the total students see, so it waits for publication.
+            visibility: match (c.hidden, c.max_score > 0.0) {
+                (false, _) => "visible",
+                (true, true) => "after_published",
+                (true, false) => "hidden",
+            },
         })
         .collect()
 }
@@ -102,12 +108,21 @@ pub fn results(report: &Report) -> Results {
             .flat_map(|t| &t.checks)
             .map(|c| c.duration_ms)
             .max()
-            .unwrap_or(0) as f64
-            / 1000.0,
-        output: format!(
-            "score {}/{} (seed {}; reproduce a failure locally with the command shown under it)",
-            report.score, report.max_score, report.seed
-        ),
+            .unwrap_or(0)
+            .div_ceil(1000),
+        output: match &report.problem {
+            Some(p) => format!(
+                "The submission could not be graded: {} (score 0/{})",
+                p.message,
+                super::csv::points(report.max_score)
+            ),
+            None => format!(
+                "score {}/{} (seed {}; reproduce a failure locally with the command shown under it)",
+                super::csv::points(report.score),
+                super::csv::points(report.max_score),
+                report.seed
+            ),
+        },
         output_format: "text",
         tests: report.tasks.iter().flat_map(tests).collect(),
     }
@@ -116,21 +131,6 @@ pub fn results(report: &Report) -> Results {
 /// `results.json` as text.
 pub fn render(report: &Report) -> String {
     let mut s = super::json::pretty(&results(report));
-    s.push('\n');
-    s
-}
-
-/// `results.json` for a submission that could not be graded at all (no program found,
-/// broken `grader.toml`): score 0 and the reason, so the student sees why.
-pub fn unusable(reason: &str) -> String {
-    let results = Results {
-        score: 0.0,
-        execution_time: 0.0,
-        output: format!("The submission could not be graded: {reason}"),
-        output_format: "text",
-        tests: vec![],
-    };
-    let mut s = super::json::pretty(&results);
     s.push('\n');
     s
 }

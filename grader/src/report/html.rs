@@ -5,6 +5,7 @@
 
 use super::class::{percent, stats, Graded, Stats, BINS};
 use super::csv::points;
+use super::standing::Standing;
 use std::fmt::Write;
 
 /// Escapes text for HTML bodies and quoted attributes.
@@ -54,10 +55,8 @@ pub fn render(students: &[Graded], title: &str) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body>\n<h1>{t}</h1>\n<p>{} students: {} graded, {} could not be graded; mean score {:.1}%.</p>\n",
-        students.len(),
-        st.graded,
-        st.errors,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body>\n<h1>{t}</h1>\n<p>{}; mean score {:.1}%.</p>\n",
+        escape(&super::summary::headline(students, &st)),
         st.mean_percent,
         t = escape(title)
     );
@@ -91,14 +90,24 @@ pub fn render(students: &[Graded], title: &str) -> String {
             rate * 100.0
         );
     }
-    out.push_str("</table>\n<h2>Students</h2>\n<table><tr><th>student</th><th>score</th><th>of</th><th>%</th><th>reports</th></tr>\n");
+    out.push_str("</table>\n<h2>Students</h2>\n<table><tr><th>student</th><th>score</th><th>of</th><th>%</th><th>status</th><th>reports</th></tr>\n");
     for s in students {
         let dir = link_segment(&s.student);
         match &s.result {
             Ok(r) => {
+                let standing = r.standing();
+                let status = if standing == Standing::Graded {
+                    standing.as_str().to_string()
+                } else {
+                    format!(
+                        "<span class=\"err\">{}: {}</span>",
+                        standing.as_str(),
+                        escape(&r.note())
+                    )
+                };
                 let _ = writeln!(
                     out,
-                    "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.0}</td><td><a href=\"{dir}/report.txt\">text</a> <a href=\"{dir}/report.json\">json</a></td></tr>",
+                    "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.0}</td><td>{status}</td><td><a href=\"{dir}/report.txt\">text</a> <a href=\"{dir}/report.json\">json</a></td></tr>",
                     escape(&s.student),
                     points(r.score),
                     points(r.max_score),
@@ -108,7 +117,7 @@ pub fn render(students: &[Graded], title: &str) -> String {
             Err(e) => {
                 let _ = writeln!(
                     out,
-                    "<tr><td>{}</td><td colspan=\"3\" class=\"err\">error: {}</td><td><a href=\"{dir}/error.txt\">error</a></td></tr>",
+                    "<tr><td>{}</td><td colspan=\"3\"></td><td class=\"err\">grader-error: {}</td><td><a href=\"{dir}/error.txt\">error</a></td></tr>",
                     escape(&s.student),
                     escape(e)
                 );

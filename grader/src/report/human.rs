@@ -231,6 +231,8 @@ mod tests {
             run_id: String::new(),
             isolation: vec![],
             interrupted: None,
+            problem: None,
+            fingerprint: String::new(),
         };
         let text = render(&report, &Style::default());
         assert!(text.contains("FAIL  fragmented"), "{text}");

@@ -24,10 +24,11 @@ struct Counts {
 
 fn counts(task: &TaskReport) -> Counts {
     if task.checks.is_empty() {
+        // A missing task costs points: a failure, not a grey `skipped` (SPEC 6).
         return Counts {
             tests: 1,
             errors: usize::from(task.status != TaskStatus::Missing),
-            skipped: usize::from(task.status == TaskStatus::Missing),
+            failures: usize::from(task.status == TaskStatus::Missing),
             ..Counts::default()
         };
     }
@@ -69,7 +70,7 @@ pub fn render(report: &Report) -> String {
         if task.checks.is_empty() {
             let why = task.message.as_deref().unwrap_or("not graded");
             let element = if task.status == TaskStatus::Missing {
-                "skipped"
+                "failure"
             } else {
                 "error"
             };

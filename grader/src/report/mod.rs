@@ -14,6 +14,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod prairielearn;
+pub mod standing;
 pub mod students;
 pub mod summary;
 pub mod xml;
@@ -45,6 +46,14 @@ pub struct Report {
     /// Set when SIGINT or SIGTERM stopped the run: its checks are `error` (extra field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
+    /// Set when the submission could not be graded at all (no program, invalid, the
+    /// grader failed); its tasks are then all missing (extra field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<standing::Problem>,
+    /// What the report was graded from (files, seed, rubric, options, grader version):
+    /// a batch reuses the report only when it still matches (extra field).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub fingerprint: String,
 }
 
 /// Status of a task (SPEC section 6).

@@ -1,20 +1,32 @@
 //! PrairieLearn's external-grader `results.json`: `gradable`, `score` as a fraction in
 //! 0..1, a `message`, and one test per check (`name`, `description`, `points`,
-//! `max_points`, `message`, `output`). `gradable` is false when nothing could be judged
-//! (no program found, or every check errored): PrairieLearn then does not count the
-//! attempt against the student.
+//! `max_points`, `message`, `output`). `gradable` is false only when the grader itself
+//! could not work (every check errored, or grading broke): PrairieLearn then does not count
+//! the attempt. A submission without a recognised program or with a broken `grader.toml`
+//! is gradable: it scores 0 and the message says why (SPEC 6).
 
+use super::csv::points;
+use super::standing::Standing;
 use super::Report;
 use crate::check::Status;
 use serde_json::{json, Value};
 
-/// True when at least one check gave a verdict on the program (pass or fail).
+/// False when the grader could not work: a grading that broke, or checks that ran and
+/// all errored (no verdict at all).
 pub fn gradable(report: &Report) -> bool {
-    report
+    if let Some(p) = &report.problem {
+        return p.status != Standing::GraderError;
+    }
+    let checks: Vec<Status> = report
         .tasks
         .iter()
         .flat_map(|t| &t.checks)
-        .any(|c| matches!(c.status, Status::Pass | Status::Fail))
+        .map(|c| c.status)
+        .collect();
+    checks.is_empty()
+        || checks
+            .iter()
+            .any(|s| matches!(s, Status::Pass | Status::Fail))
 }
 
 /// The `results.json` value.
@@ -55,13 +67,20 @@ pub fn results(report: &Report) -> Value {
     } else {
         0.0
     };
-    let message = if gradable {
-        format!(
+    let message = match &report.problem {
+        Some(p) if gradable => format!(
+            "not graded, score 0: {} (score 0/{})",
+            p.message,
+            points(report.max_score)
+        ),
+        Some(p) => format!("the grader could not work: {}", p.message),
+        None if gradable => format!(
             "score {}/{} (seed {})",
-            report.score, report.max_score, report.seed
-        )
-    } else {
-        "nothing could be graded: no program was found or every check could not run".into()
+            points(report.score),
+            points(report.max_score),
+            report.seed
+        ),
+        None => "the grader could not judge any check; this attempt does not count".into(),
     };
     json!({
         "gradable": gradable,

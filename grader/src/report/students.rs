@@ -70,6 +70,8 @@ mod tests {
             run_id: String::new(),
             isolation: vec![],
             interrupted: None,
+            problem: None,
+            fingerprint: String::new(),
             seed: 1,
             score: 0.0,
             max_score: 3.0,

@@ -1,7 +1,9 @@
 //! The summary a batch prints when it ends: how many students were graded, the score
-//! histogram, the checks the class failed most, and the students who could not be graded.
+//! histogram, the checks the class failed most, and the students who are not plainly
+//! graded (no program, invalid, or `grader-error`: grade those again).
 
 use super::class::{stats, Graded, Stats};
+use super::standing::Standing;
 use std::fmt::Write;
 
 /// The summary text.
@@ -10,10 +12,8 @@ pub fn render(students: &[Graded]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} students: {} graded, {} could not be graded; mean score {:.1}%",
-        students.len(),
-        st.graded,
-        st.errors,
+        "{}; mean score {:.1}%",
+        headline(students, &st),
         st.mean_percent
     );
     let top = st.histogram.iter().copied().max().unwrap_or(0).max(1);
@@ -41,18 +41,36 @@ pub fn render(students: &[Graded]) -> String {
             );
         }
     }
-    let broken: Vec<&Graded> = students.iter().filter(|s| s.result.is_err()).collect();
-    if !broken.is_empty() {
-        out.push_str("\ncould not be graded\n");
-        for s in broken {
+    let flagged: Vec<&Graded> = students
+        .iter()
+        .filter(|s| s.standing() != Standing::Graded)
+        .collect();
+    if !flagged.is_empty() {
+        out.push_str("\nnot graded (score 0), or the grader could not judge (grade them again)\n");
+        for s in flagged {
             let _ = writeln!(
                 out,
-                "  {}: {}",
+                "  {}: {}: {}",
                 crate::escape::line(s.student.as_bytes()),
-                crate::escape::text(s.result.as_ref().err().map_or("", |e| e).as_bytes())
-                    .replace('\n', " ")
+                s.standing().as_str(),
+                crate::escape::text(s.note().as_bytes()).replace('\n', " ")
             );
         }
     }
     out
+}
+
+/// `5 students: 3 graded, 1 no-program, 1 grader-error` (only the standings present).
+pub fn headline(students: &[Graded], st: &Stats) -> String {
+    let mut parts = vec![format!("{} graded", st.graded)];
+    for (n, what) in [
+        (st.no_program, Standing::NoProgram),
+        (st.invalid, Standing::Invalid),
+        (st.errors, Standing::GraderError),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {}", what.as_str()));
+        }
+    }
+    format!("{} students: {}", students.len(), parts.join(", "))
 }

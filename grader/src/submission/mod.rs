@@ -6,6 +6,7 @@ pub mod copy;
 pub mod interpreter;
 pub mod manifest;
 pub mod open;
+pub mod root;
 
 use crate::tasks::{Kind, ALL};
 use std::path::{Path, PathBuf};
