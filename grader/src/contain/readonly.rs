@@ -117,8 +117,7 @@ pub fn apply(dirs: &[CString]) -> std::io::Result<()> {
                 std::ptr::null(),
             );
             // Deleted between the two calls: nothing left to protect there either.
-            if sealed != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOENT)
-            {
+            if sealed != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOENT) {
                 continue;
             }
             check(sealed)?;
