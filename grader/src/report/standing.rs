@@ -124,3 +124,61 @@ impl Report {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::CheckReport;
+    use crate::rubric::Rubric;
+    use crate::tasks::ALL;
+
+    #[test]
+    fn an_unusable_submission_scores_zero_of_the_full_maximum_and_says_why() {
+        let problem = Problem {
+            status: Standing::NoProgram,
+            message: "no recognised program".into(),
+        };
+        let mut r = Report::unusable("s", 1, &ALL, problem);
+        Rubric::default().apply(&mut r);
+        let full: usize = ALL.iter().map(|k| k.checks().len()).sum();
+        assert_eq!((r.score, r.max_score), (0.0, full as f64));
+        assert_eq!(r.standing(), Standing::NoProgram);
+        assert_eq!(r.note(), "no recognised program");
+        assert!(r.tasks.iter().all(|t| t.status == TaskStatus::Missing));
+    }
+
+    #[test]
+    fn a_check_the_grader_could_not_judge_makes_a_grader_error() {
+        let mut r = Report::unusable(
+            "s",
+            1,
+            &[Kind::Counter],
+            Problem {
+                status: Standing::Graded,
+                message: String::new(),
+            },
+        );
+        r.problem = None;
+        assert_eq!(
+            r.standing(),
+            Standing::Graded,
+            "a missing task is a verdict"
+        );
+        r.tasks[0].status = TaskStatus::Fail;
+        r.tasks[0].checks.push(CheckReport {
+            id: "total".into(),
+            status: Status::Error,
+            score: 0.0,
+            max_score: 1.0,
+            message: "no free port".into(),
+            counterexample: None,
+            seed: 1,
+            duration_ms: 1,
+            summary: String::new(),
+            reproduce: None,
+            hidden: false,
+        });
+        assert_eq!(r.standing(), Standing::GraderError);
+        assert!(r.note().contains("counter/total"), "{}", r.note());
+    }
+}
