@@ -106,7 +106,20 @@ fn a_hostile_grader_toml_is_refused_at_once_and_never_quoted() {
                 .unwrap();
             let took = start.elapsed();
             let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-            assert_eq!(out.status.code(), Some(2), "{how} {format}: {stderr}");
+            // SPEC 6: a platform format is written for an unusable submission too (score 0,
+            // exit 1); the human report of one is a usage error (exit 2).
+            if format == "human" {
+                assert_eq!(out.status.code(), Some(2), "{how} {format}: {stderr}");
+            } else {
+                assert_eq!(out.status.code(), Some(1), "{how} {format}: {stderr}");
+                let report: serde_json::Value = serde_json::from_str(&stdout)
+                    .unwrap_or_else(|e| panic!("{how} {format}: not JSON ({e}): {stdout}"));
+                assert_eq!(
+                    report["score"].as_f64(),
+                    Some(0.0),
+                    "{how} {format}: {stdout}"
+                );
+            }
             assert!(
                 took < Duration::from_secs(10),
                 "{how} {format}: refused in {took:?}, not at once"
@@ -146,9 +159,14 @@ fn a_hostile_grader_toml_in_a_batch_is_an_error_row_quoting_nothing() {
     let took = start.elapsed();
     assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
     assert!(took < Duration::from_secs(30), "took {took:?}");
+    // Each is a report of its own scoring 0, `invalid`, with the reason (SPEC 5).
     for (how, says) in MANIFESTS {
-        let error = std::fs::read_to_string(out.join(how).join("error.txt")).unwrap();
-        assert!(error.contains(says), "{how}: {error}");
+        let json = std::fs::read_to_string(out.join(how).join("report.json")).unwrap();
+        let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(report["score"].as_f64(), Some(0.0), "{how}: {json}");
+        assert_eq!(report["problem"]["status"], "invalid", "{how}: {json}");
+        let message = report["problem"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{how}: {json}");
     }
     let files = written(&out);
     assert!(files.iter().any(|(p, _)| p.ends_with("index.html")));

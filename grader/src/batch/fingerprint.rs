@@ -42,13 +42,56 @@ pub fn of(source: &Source, run: &Hasher) -> String {
         Source::Dir(dir) => tree(dir, Path::new(""), &mut h),
         Source::Zip(file) => {
             h.add(b"zip");
-            h.add(&std::fs::read(file).unwrap_or_default());
+            zip_bytes(file, &mut h);
         }
         Source::Conflict(why) => {
             h.add(b"conflict").add(why.as_bytes());
         }
     }
     h.hex()
+}
+
+/// Bytes of a file hashed by content; a larger one (never copied into a working copy
+/// either) is hashed by its size and modification time.
+const CONTENT_CAP: u64 = 64 * 1024 * 1024;
+
+/// Size and modification time, for a file not hashed by content.
+fn stamp(meta: &std::fs::Metadata) -> Vec<u8> {
+    use std::os::unix::fs::MetadataExt;
+    [
+        meta.len().to_le_bytes(),
+        meta.mtime_nsec().to_le_bytes(),
+        meta.mtime().to_le_bytes(),
+    ]
+    .concat()
+}
+
+/// Feeds a zip's bytes, opened without blocking and only as a regular file (a FIFO named
+/// `alice.zip` must not hang the batch; grading refuses it with a note).
+fn zip_bytes(file: &Path, h: &mut Hasher) {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(file);
+    let Ok(f) = opened else {
+        h.add(b"unopenable");
+        return;
+    };
+    match f.metadata() {
+        Ok(meta) if meta.is_file() && meta.len() <= CONTENT_CAP => {
+            let mut data = Vec::new();
+            let _ = f.take(CONTENT_CAP).read_to_end(&mut data);
+            h.add(&data);
+        }
+        Ok(meta) if meta.is_file() => {
+            h.add(b"large").add(&stamp(&meta));
+        }
+        _ => {
+            h.add(b"not a regular file");
+        }
+    }
 }
 
 /// Feeds a folder's entries, sorted by name, recursively.
@@ -73,8 +116,13 @@ fn tree(dir: &Path, rel: &Path, h: &mut Hasher) {
             h.add(b"dir");
             tree(dir, &path, h);
         } else if meta.is_file() {
-            h.add(b"file")
-                .add(&std::fs::read(&full).unwrap_or_default());
+            h.add(b"file");
+            match crate::submission::open::read(dir, &path, CONTENT_CAP) {
+                Ok(data) => h.add(&data),
+                // Too large (or unreadable) to be graded anyway: its size and time stand
+                // for its content, so a hostile sparse file is never read.
+                Err(e) => h.add(e.to_string().as_bytes()).add(&stamp(&meta)),
+            };
             h.add(&[u8::from(
                 std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0,
             )]);

@@ -194,7 +194,8 @@ impl Progress {
                         points(r.score),
                         points(r.max_score),
                         r.standing().as_str(),
-                        r.note().lines().next().unwrap_or_default()
+                        // The note may quote a path, with whatever the folder is named.
+                        crate::escape::line_short(r.note().trim_end().as_bytes(), 300)
                     ),
                     Ok(r) => format!(
                         "{}/{} ({:.0}%)",
