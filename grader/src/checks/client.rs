@@ -14,7 +14,7 @@ use crate::escape;
 use crate::gen::upper;
 use crate::process::program::indent;
 use crate::process::Program;
-use crate::prop;
+use crate::prop::{self, Failure};
 use proptest::strategy::Strategy;
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
@@ -401,7 +401,7 @@ where
             *slot = None;
         }
         if slot.is_none() {
-            *slot = Some(Live::start(ctx).map_err(|o| o.message)?);
+            *slot = Some(Live::start(ctx).map_err(Failure::from_outcome)?);
         }
         let client = slot.as_mut().expect("started above");
         client.strict = strict;
@@ -412,11 +412,11 @@ where
             .and_then(|()| client.await_answers());
         result.map_err(|why| {
             failed.set(true);
-            if earlier > 0 {
+            Failure::Program(if earlier > 0 {
                 format!("{why} (the same client process had answered {earlier} earlier line(s) correctly)")
             } else {
                 why
-            }
+            })
         })
     })
 }

@@ -168,7 +168,7 @@ pub fn echo(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
         .run_case(|addr| roundtrip(addr, &fragments, &Reading::exact(message.len(), ANSWER)))
     {
         Ok(()) => Outcome::pass(""),
-        Err(e) => Outcome::fail(format!("sent {}: {e}", escape::bytes(&message))),
+        Err(e) => e.into_outcome(&format!("sent {}: ", escape::bytes(&message))),
     }
 }
 

@@ -106,7 +106,7 @@ fn echo(ctx: &CheckCtx) -> Outcome {
     let hello = vec![b"hello, udp 42".to_vec()];
     match server.run_case(|addr| exchange_all(&probe(addr)?, &hello)) {
         Ok(()) => Outcome::pass(""),
-        Err(e) => Outcome::fail(format!("sent \"hello, udp 42\": {e}")),
+        Err(e) => e.into_outcome("sent \"hello, udp 42\": "),
     }
 }
 
