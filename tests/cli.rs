@@ -144,3 +144,32 @@ fn json_format_writes_only_json_to_stdout_and_output_writes_a_file() {
         serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(written["tasks"][0]["checks"][0]["status"], "pass");
 }
+
+/// Issue 13.6: the reproduce line shows the same smallest case every time it is run,
+/// even with the three runs loading the machine at once (shrinking is bounded by a
+/// number of runs, not by a time).
+#[test]
+fn the_reproduce_line_shows_the_same_smallest_case_every_time() {
+    let dir = fixtures().join("bad/tcp-decode-encode");
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let out = grader()
+                    .arg("check")
+                    .arg(&dir)
+                    .args(["--task", "tcp-upper", "--check", "binary", "--seed", "13"])
+                    .args(["--format", "json"])
+                    .timeout(std::time::Duration::from_secs(300))
+                    .output()
+                    .unwrap();
+                let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                let check = &report["tasks"][0]["checks"][0];
+                assert_eq!(check["status"], "fail", "{check}");
+                check["counterexample"].as_str().unwrap().to_string()
+            })
+        })
+        .collect();
+    let cases: Vec<String> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+    assert!(cases.iter().all(|c| *c == cases[0]), "{cases:#?}");
+}

@@ -16,12 +16,37 @@ use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::cell::{Cell, RefCell};
 
-/// Most runs of shrink candidates after the first failure. A count, not a time: the
-/// smallest case shown is then a function of the seed and the program's answers alone,
-/// so the reproduce line shows the same case on every run, however loaded the machine
-/// (a wall-clock budget made it vary). Once spent, every further candidate is answered
-/// "passes" without running (proptest's own cap prints to stderr when it trips).
+/// Shrink budget after the first failure, in steps: a candidate run costs 1 step, or
+/// [`SLOW_RUN`] when it waited out one of its deadlines ([`waited_out`]). A count, not a
+/// time: the smallest case shown is then a function of the seed and the program's
+/// behaviour alone, so the reproduce line shows the same case on every run, however
+/// loaded the machine (a wall-clock budget made it vary). Once spent, every further
+/// candidate is answered "passes" without running (proptest's own cap prints to stderr
+/// when it trips).
 pub const SHRINK_STEPS: u32 = 48;
+
+/// Steps charged for a run that waited out a deadline (seconds of "it never happened"):
+/// at most 3 such runs per shrink, so a program that never answers is not waited on
+/// dozens of times.
+pub const SLOW_RUN: u32 = 16;
+
+thread_local! {
+    static WAITED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Tells the property engine that the case running on this thread waited out one of its
+/// deadlines (an answer, a close, a connection that never came). Whether it did is the
+/// program's behaviour, not the machine's speed, so the shrink budget stays deterministic.
+pub fn waited_out() {
+    WAITED.with(|w| w.set(true));
+}
+
+/// Runs `test` and says whether it waited out a deadline.
+fn timed<T>(test: impl FnOnce() -> T) -> (T, bool) {
+    WAITED.with(|w| w.set(false));
+    let out = test();
+    (out, WAITED.with(|w| w.replace(false)))
+}
 
 /// Why a case did not pass.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,20 +119,21 @@ fn run<S: Strategy>(
     };
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, seed);
     let mut runner = TestRunner::new_with_rng(config, rng);
-    // Runs since the first failure (the shrink budget).
-    let shrink_runs: Cell<Option<u32>> = Cell::new(None);
+    // Steps spent since the first failure (the shrink budget).
+    let spent: Cell<Option<u32>> = Cell::new(None);
     let grader_error: RefCell<Option<String>> = RefCell::new(None);
     let result = runner.run(&strategy, |value| {
-        if grader_error.borrow().is_some() || shrink_runs.get().is_some_and(|n| n >= SHRINK_STEPS) {
+        if grader_error.borrow().is_some() || spent.get().is_some_and(|n| n >= SHRINK_STEPS) {
             return Ok(());
         }
-        if let Some(n) = shrink_runs.get() {
-            shrink_runs.set(Some(n + 1));
+        let (verdict, waited) = timed(|| test(&value));
+        if let Some(n) = spent.get() {
+            spent.set(Some(n + if waited { SLOW_RUN } else { 1 }));
         }
-        match test(&value) {
+        match verdict {
             Ok(()) => Ok(()),
             Err(Failure::Program(message)) => {
-                shrink_runs.set(shrink_runs.get().or(Some(0)));
+                spent.set(spent.get().or(Some(0)));
                 Err(TestCaseError::fail(message))
             }
             Err(Failure::Grader(message)) => {
@@ -199,6 +225,24 @@ mod tests {
         assert_eq!(o.status, Status::Fail);
         assert!(failed_once.get());
         assert_eq!(runs.get(), 1 + SHRINK_STEPS);
+    }
+
+    #[test]
+    fn runs_that_wait_out_a_deadline_cost_more() {
+        let runs = Cell::new(0u32);
+        let o = run(
+            &SEED,
+            8,
+            vec(0u8..=255, 200..400),
+            |v| format!("{v:?}"),
+            |_| {
+                runs.set(runs.get() + 1);
+                waited_out();
+                Err(Failure::Program("no answer within 5 s".into()))
+            },
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(runs.get(), 1 + SHRINK_STEPS.div_ceil(SLOW_RUN));
     }
 
     #[test]

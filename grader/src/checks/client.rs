@@ -242,6 +242,56 @@ impl<P: Peer> Live<P> {
         }
     }
 
+    /// Waits until the server has received every line sent and answered it: the exit
+    /// checks judge the ending only, so what the client prints is not looked at (a client
+    /// that prints wrongly, or never, still ends right or wrong on its own).
+    pub fn await_heard(&mut self) -> Result<(), String> {
+        let start = Instant::now();
+        loop {
+            if self.peer.wait_answered(&self.sent, SLICE) {
+                return Ok(());
+            }
+            if let Heard::Wrong(why) = self.peer.heard(&self.sent, self.case_from) {
+                return Err(why);
+            }
+            let mut limit = start + ANSWER;
+            if !self.peer.contacted() {
+                limit = limit.max(self.born + STARTUP);
+            }
+            let exited = self.program.status().is_some();
+            if exited || Instant::now() >= limit {
+                if self.peer.wait_answered(&self.sent, Duration::ZERO) {
+                    return Ok(());
+                }
+                return Err(self.unheard(exited));
+            }
+        }
+    }
+
+    /// Why the server never got every line of the case.
+    fn unheard(&mut self, exited: bool) -> String {
+        let n = self.sent.len() - self.case_from;
+        let view = if self.peer.contacted() {
+            self.server_view()
+        } else {
+            format!(
+                "it never got in touch with the server on port {} (read HOST and PORT from the environment)",
+                self.peer.port()
+            )
+        };
+        if exited {
+            format!(
+                "the client was given {n} line(s) and exited before the server had received them all: {view}; {}",
+                self.program.exit_story()
+            )
+        } else {
+            format!(
+                "the client was given {n} line(s); {} s later {view}",
+                ANSWER.as_secs()
+            )
+        }
+    }
+
     fn server_view(&self) -> String {
         match self.peer.heard(&self.sent, self.case_from) {
             Heard::All => "the server received every line".to_string(),
@@ -256,6 +306,7 @@ impl<P: Peer> Live<P> {
         let when = if closed {
             "before its output ended".to_string()
         } else {
+            prop::waited_out();
             format!("within {} s", ANSWER.as_secs())
         };
         let mut msg = format!(
@@ -421,8 +472,10 @@ where
     })
 }
 
-/// Gives a fresh client `lines`, waits for their answers, then stops it as `stop` says
-/// and judges how it ends.
+/// Gives a fresh client `lines`, waits until the grader's server has received and
+/// answered them, then stops it as `stop` says and judges how it ends: from the server's
+/// side and the exit status, never from what the client printed (SPEC section 4: each
+/// client check judges its own property; the answers are `roundtrip`'s business).
 pub fn ending<P: Peer>(ctx: &CheckCtx, lines: &[Vec<u8>], stop: Stop) -> Outcome {
     let mut client = match Live::<P>::start(ctx) {
         Ok(live) => live,
@@ -430,7 +483,7 @@ pub fn ending<P: Peer>(ctx: &CheckCtx, lines: &[Vec<u8>], stop: Stop) -> Outcome
     };
     let result = client
         .send_lines(lines)
-        .and_then(|()| client.await_answers())
+        .and_then(|()| client.await_heard())
         .and_then(|()| client.stop(stop));
     match result {
         Ok(()) => Outcome::pass(""),

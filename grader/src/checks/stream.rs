@@ -64,6 +64,9 @@ fn send(
 /// Compares what came back with what should have, and the connection's end with `reading`.
 fn judge(expected: &[u8], ex: &Exchange, reading: &Reading) -> Result<(), CaseError> {
     let answered = !ex.received.is_empty();
+    if ex.timed_out || (reading.until_eof && !ex.eof && ex.read_error.is_none()) {
+        prop::waited_out();
+    }
     if ex.received != expected {
         let what = if ex.received.len() < expected.len() && expected.starts_with(&ex.received) {
             format!(

@@ -158,6 +158,7 @@ fn ask_watching(streams: &[TcpStream], who: usize, data: &[u8]) -> (Result<(), S
         }
         if Instant::now() >= deadline {
             ex.timed_out = true;
+            prop::waited_out();
             break;
         }
     }
