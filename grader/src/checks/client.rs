@@ -1,5 +1,7 @@
 //! Driving a stdin-driven client (`tcp-client`, `udp-client`) against one of the grader's
-//! own servers ([`crate::peer`]): the client gets `PORT` of that server, lines on its
+//! own servers ([`crate::peer`]): the client gets `PORT` of that server (4444 in a
+//! private network namespace, where each client and its server get a namespace of their
+//! own, as servers under test do), lines on its
 //! stdin, and is judged from both sides: its stdout must hold one `Output: <UPPER>` line
 //! per line ([`printed`]), and the server must have received exactly the lines
 //! ([`heard`]). For speed one client process answers case after case of a property; a
@@ -10,6 +12,7 @@
 use super::heard::Heard;
 use super::printed::{self, Printed};
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
+use crate::contain::netns::{self, NetNs};
 use crate::escape;
 use crate::gen::upper;
 use crate::process::program::indent;
@@ -99,11 +102,32 @@ pub struct Live<P: Peer> {
     strict: bool,
     /// When the client was started.
     born: Instant,
+    /// The private namespace of this client and its server, when it has one of its own
+    /// (dropped last: the sockets inside keep it alive anyway).
+    _ns: Option<NetNs>,
 }
 
 impl<P: Peer> Live<P> {
-    /// Starts a server and a client talking to it; `error` when the grader cannot.
-    pub fn start(ctx: &CheckCtx) -> Result<Live<P>, Outcome> {
+    /// Starts a server and a client talking to it; `error` when the grader cannot. In a
+    /// private network namespace the server listens on 127.0.0.1:4444; with `own_ns`
+    /// both get a fresh namespace of their own (every client of a check after the first,
+    /// so that two servers never want port 4444 in one namespace).
+    pub fn start(ctx: &CheckCtx, own_ns: bool) -> Result<Live<P>, Outcome> {
+        if !(own_ns && netns::private()) {
+            return Live::start_here(ctx, None);
+        }
+        let ns = NetNs::fresh().map_err(|e| {
+            Outcome::error(format!("could not make a private network namespace: {e}"))
+        })?;
+        let inside = ns.try_clone().map_err(|e| {
+            Outcome::error(format!("could not keep a network namespace: {e}"))
+        })?;
+        ns.run_inside(|| Live::start_here(ctx, Some(inside)))
+            .map_err(|e| Outcome::error(format!("could not enter a network namespace: {e}")))?
+    }
+
+    /// Starts both in the calling thread's namespace.
+    fn start_here(ctx: &CheckCtx, ns: Option<NetNs>) -> Result<Live<P>, Outcome> {
         let peer = P::start()
             .map_err(|e| Outcome::error(format!("could not start the grader's server: {e}")))?;
         let opts = LaunchOpts {
@@ -118,6 +142,7 @@ impl<P: Peer> Live<P> {
             ))
         })?;
         Ok(Live {
+            _ns: ns,
             program,
             peer,
             sent: Vec::new(),
@@ -440,7 +465,7 @@ where
     P: Peer,
     S: Strategy,
 {
-    let first = match Live::<P>::start(ctx) {
+    let first = match Live::<P>::start(ctx, false) {
         Ok(live) => live,
         Err(o) => return o,
     };
@@ -452,7 +477,7 @@ where
             *slot = None;
         }
         if slot.is_none() {
-            *slot = Some(Live::start(ctx).map_err(Failure::from_outcome)?);
+            *slot = Some(Live::start(ctx, true).map_err(Failure::from_outcome)?);
         }
         let client = slot.as_mut().expect("started above");
         client.strict = strict;
@@ -477,7 +502,7 @@ where
 /// side and the exit status, never from what the client printed (SPEC section 4: each
 /// client check judges its own property; the answers are `roundtrip`'s business).
 pub fn ending<P: Peer>(ctx: &CheckCtx, lines: &[Vec<u8>], stop: Stop) -> Outcome {
-    let mut client = match Live::<P>::start(ctx) {
+    let mut client = match Live::<P>::start(ctx, false) {
         Ok(live) => live,
         Err(o) => return o,
     };
