@@ -173,3 +173,31 @@ fn the_reproduce_line_shows_the_same_smallest_case_every_time() {
     let cases: Vec<String> = runs.into_iter().map(|r| r.join().unwrap()).collect();
     assert!(cases.iter().all(|c| *c == cases[0]), "{cases:#?}");
 }
+
+/// SPEC 6 (issue 10.5): a task that cannot run at all (here: no interpreter) still lists
+/// every one of its checks, each `error` with the reason, never `"checks": []`.
+#[test]
+fn a_task_that_cannot_run_lists_every_check_with_the_reason() {
+    let (report, _) = crate::common::grade(
+        &fixtures().join("good/lecture"),
+        &["--task", "tcp-upper", "--python", "/nonexistent/python3"],
+    );
+    let task = &report["tasks"][0];
+    assert_eq!(task["status"], "error", "{task}");
+    let checks = task["checks"].as_array().unwrap();
+    let ids: Vec<&str> = checks.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["echo", "fragmented", "binary", "large", "eof", "reuse-addr"]
+    );
+    for c in checks {
+        assert_eq!(c["status"], "error", "{c}");
+        assert!(
+            c["message"]
+                .as_str()
+                .unwrap()
+                .contains("/nonexistent/python3"),
+            "{c}"
+        );
+    }
+}

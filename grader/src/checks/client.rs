@@ -119,9 +119,9 @@ impl<P: Peer> Live<P> {
         let ns = NetNs::fresh().map_err(|e| {
             Outcome::error(format!("could not make a private network namespace: {e}"))
         })?;
-        let inside = ns.try_clone().map_err(|e| {
-            Outcome::error(format!("could not keep a network namespace: {e}"))
-        })?;
+        let inside = ns
+            .try_clone()
+            .map_err(|e| Outcome::error(format!("could not keep a network namespace: {e}")))?;
         ns.run_inside(|| Live::start_here(ctx, Some(inside)))
             .map_err(|e| Outcome::error(format!("could not enter a network namespace: {e}")))?
     }
