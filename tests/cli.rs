@@ -144,3 +144,60 @@ fn json_format_writes_only_json_to_stdout_and_output_writes_a_file() {
         serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(written["tasks"][0]["checks"][0]["status"], "pass");
 }
+
+/// Issue 13.6: the reproduce line shows the same smallest case every time it is run,
+/// even with the three runs loading the machine at once (shrinking is bounded by a
+/// number of runs, not by a time).
+#[test]
+fn the_reproduce_line_shows_the_same_smallest_case_every_time() {
+    let dir = fixtures().join("bad/tcp-decode-encode");
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let out = grader()
+                    .arg("check")
+                    .arg(&dir)
+                    .args(["--task", "tcp-upper", "--check", "binary", "--seed", "13"])
+                    .args(["--format", "json"])
+                    .timeout(std::time::Duration::from_secs(300))
+                    .output()
+                    .unwrap();
+                let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                let check = &report["tasks"][0]["checks"][0];
+                assert_eq!(check["status"], "fail", "{check}");
+                check["counterexample"].as_str().unwrap().to_string()
+            })
+        })
+        .collect();
+    let cases: Vec<String> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+    assert!(cases.iter().all(|c| *c == cases[0]), "{cases:#?}");
+}
+
+/// SPEC 6 (issue 10.5): a task that cannot run at all (here: no interpreter) still lists
+/// every one of its checks, each `error` with the reason, never `"checks": []`.
+#[test]
+fn a_task_that_cannot_run_lists_every_check_with_the_reason() {
+    let (report, _) = crate::common::grade(
+        &fixtures().join("good/lecture"),
+        &["--task", "tcp-upper", "--python", "/nonexistent/python3"],
+    );
+    let task = &report["tasks"][0];
+    assert_eq!(task["status"], "error", "{task}");
+    let checks = task["checks"].as_array().unwrap();
+    let ids: Vec<&str> = checks.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["echo", "fragmented", "binary", "large", "eof", "reuse-addr"]
+    );
+    for c in checks {
+        assert_eq!(c["status"], "error", "{c}");
+        assert!(
+            c["message"]
+                .as_str()
+                .unwrap()
+                .contains("/nonexistent/python3"),
+            "{c}"
+        );
+    }
+}

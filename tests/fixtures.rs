@@ -30,8 +30,9 @@ fn fixture_verdicts_match_the_table(
     let (report, code) = grade(&dir, &[]);
     let report: Report = serde_json::from_value(report).expect("a grader report");
     let mut problems = judge(row, &report);
-    if code != exit_code(row) {
-        problems.push(format!("exit code {code}, expected {}", exit_code(row)));
+    let want = exit_code(row, &report);
+    if code != want {
+        problems.push(format!("exit code {code}, expected {want}"));
     }
     assert!(
         problems.is_empty(),

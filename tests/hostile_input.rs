@@ -211,8 +211,17 @@ fn a_program_file_linked_out_is_a_task_that_says_so() {
             .unwrap_or_else(|| panic!("{id} in {report}"))
             .clone()
     };
+    // The submission's fault, not the grader's: every check fails, saying why (SPEC 6).
     let udp = task("udp-upper");
-    assert_eq!(udp["status"], "error", "{udp}");
+    assert_eq!(udp["status"], "fail", "{udp}");
+    for check in udp["checks"].as_array().unwrap() {
+        assert_eq!(check["status"], "fail", "{check}");
+        assert!(
+            check["message"].as_str().unwrap().contains("link out"),
+            "{check}"
+        );
+    }
+    assert_eq!(udp["checks"].as_array().unwrap().len(), 5, "{udp}");
     assert!(
         udp["message"]
             .as_str()

@@ -128,6 +128,14 @@ pub struct CheckCtx<'a> {
     pub run: &'a RunSettings,
 }
 
+/// The command line that reproduces check `check` of task `task`.
+pub fn reproduce_line(submission: &str, task: &str, check: &str, seed: u64) -> String {
+    format!(
+        "grader check {} --task {task} --check {check} --seed {seed}",
+        crate::report::shell_word(submission),
+    )
+}
+
 /// The address programs bind and connect to (outside a network namespace).
 pub const HOST: &str = "127.0.0.1";
 
@@ -139,13 +147,7 @@ impl CheckCtx<'_> {
 
     /// The command line that reproduces this check.
     pub fn reproduce(&self, submission: &str) -> String {
-        format!(
-            "grader check {} --task {} --check {} --seed {}",
-            crate::report::shell_word(submission),
-            self.target.id,
-            self.check,
-            self.run.seed
-        )
+        reproduce_line(submission, &self.target.id, self.check, self.run.seed)
     }
 
     /// The full start description of the program with `opts` applied.

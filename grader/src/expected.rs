@@ -18,6 +18,12 @@ pub struct Row {
     pub why: String,
     /// Task instance id -> checks that must fail; every other check of the task must pass.
     pub fail: BTreeMap<String, Vec<String>>,
+    /// The programs hard-code the lecture's port (4444), so the row holds only when checks
+    /// run in private network namespaces. Graded without them (`--isolate none`, or a
+    /// machine that cannot make them), every check of the row's tasks must instead fail
+    /// with a message that names `PORT` (SPEC section 2: the clear advice).
+    #[serde(default)]
+    pub needs_namespace: bool,
 }
 
 #[derive(Deserialize)]
@@ -109,8 +115,10 @@ pub fn parse(text: &str) -> Result<Table, TableError> {
 }
 
 /// The exit code a fixture must give: 1 when the row expects a failure, else 0.
-pub fn exit_code(row: &Row) -> i32 {
-    if row.fail.values().any(|f| !f.is_empty()) {
+/// A row that needs namespaces, graded without them, fails (see [`Row::needs_namespace`]).
+pub fn exit_code(row: &Row, report: &Report) -> i32 {
+    let namespaces = report.isolation.iter().any(|l| l == "network-namespace");
+    if row.fail.values().any(|f| !f.is_empty()) || (row.needs_namespace && !namespaces) {
         crate::exit::FAIL
     } else {
         crate::exit::PASS
@@ -121,6 +129,9 @@ pub fn exit_code(row: &Row) -> i32 {
 /// in the folder must be in the row and the other way round; a listed check must fail,
 /// every other check of a listed task must pass, and a row may name only real checks.
 pub fn judge(row: &Row, report: &Report) -> Vec<String> {
+    if row.needs_namespace && !report.isolation.iter().any(|l| l == "network-namespace") {
+        return judge_without_namespace(row, report);
+    }
     let mut problems = Vec::new();
     let present: Vec<_> = report
         .tasks
@@ -160,6 +171,32 @@ pub fn judge(row: &Row, report: &Report) -> Vec<String> {
             if !t.checks.iter().any(|c| c.id == *f) {
                 problems.push(format!(
                     "{task}: the row names check {f}, which the task does not have"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// A row of hard-coded ports graded without private namespaces: each check of its tasks
+/// fails and tells the student to read `PORT`.
+fn judge_without_namespace(row: &Row, report: &Report) -> Vec<String> {
+    let mut problems = Vec::new();
+    for task in row.fail.keys() {
+        let Some(t) = report.tasks.iter().find(|t| t.id == *task) else {
+            problems.push(format!("task {task} is in the row but not in the report"));
+            continue;
+        };
+        if t.checks.is_empty() {
+            problems.push(format!("{task}: no check ran"));
+        }
+        for check in &t.checks {
+            if check.status != Status::Fail || !check.message.contains("PORT") {
+                problems.push(format!(
+                    "{task}/{}: without network namespaces expected a fail that names PORT, got {}: {}",
+                    check.id,
+                    word(check.status),
+                    check.message
                 ));
             }
         }
@@ -209,8 +246,25 @@ udp-upper = []
             t["good/lecture"].fail.keys().collect::<Vec<_>>(),
             ["tcp-upper", "udp-upper"]
         );
-        assert_eq!(exit_code(&t["good/lecture"]), 0);
-        assert_eq!(exit_code(&t["bad/x"]), 1);
+        let report = |layers: &[&str]| Report {
+            submission: String::new(),
+            seed: 1,
+            score: 0.0,
+            max_score: 0.0,
+            tasks: vec![],
+            run_id: String::new(),
+            isolation: layers.iter().map(|s| s.to_string()).collect(),
+            interrupted: None,
+            problem: None,
+            fingerprint: String::new(),
+        };
+        let none = report(&[]);
+        assert_eq!(exit_code(&t["good/lecture"], &none), 0);
+        assert_eq!(exit_code(&t["bad/x"], &none), 1);
+        let mut verbatim = t["good/lecture"].clone();
+        verbatim.needs_namespace = true;
+        assert_eq!(exit_code(&verbatim, &none), 1);
+        assert_eq!(exit_code(&verbatim, &report(&["network-namespace"])), 0);
     }
 
     #[test]

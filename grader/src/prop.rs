@@ -1,28 +1,113 @@
 //! The property engine: proptest's `TestRunner` driven at run time against a live
 //! program. It is seeded from the run seed (so `--seed` reproduces a failure), runs
-//! `--cases` cases, and on failure shrinks against the live program within a time cap,
-//! reporting the smallest failing case it found. Deadlines are the checks' own (proptest's
-//! fork and timeout need a test harness, which a binary does not have).
+//! `--cases` cases, and on failure shrinks against the live program for at most
+//! [`SHRINK_STEPS`] runs, reporting the smallest failing case it found. Deadlines are the
+//! checks' own (proptest's fork and timeout need a test harness, which a binary does not
+//! have).
+//!
+//! A case ends in one of three ways, and the type says which ([`Case`]): it passes, the
+//! program fails it ([`Failure::Program`]: a counterexample), or the grader could not run
+//! it ([`Failure::Grader`]: no free port, no namespace, a relaunch that could not start).
+//! A grader failure ends the whole check as `error`, whenever it happens (also while
+//! shrinking), so `fail` only ever comes from the program.
 
-use crate::check::{CheckCtx, Outcome};
+use crate::check::{CheckCtx, Outcome, Status};
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::cell::{Cell, RefCell};
 
-/// Longest time spent shrinking one failure. Proptest's own cap prints to stderr when it
-/// trips, so the budget is kept here: once it is spent, every further shrink candidate is
-/// answered "passes" without running, and proptest reports the smallest failure so far.
-const SHRINK_BUDGET: Duration = Duration::from_secs(3);
+/// Shrink budget after the first failure, in steps: a candidate run costs 1 step, or
+/// [`SLOW_RUN`] when it waited out one of its deadlines ([`waited_out`]). A count, not a
+/// time: the smallest case shown is then a function of the seed and the program's
+/// behaviour alone, so the reproduce line shows the same case on every run, however
+/// loaded the machine (a wall-clock budget made it vary). Once spent, every further
+/// candidate is answered "passes" without running (proptest's own cap prints to stderr
+/// when it trips).
+pub const SHRINK_STEPS: u32 = 48;
+
+/// Steps charged for a run that waited out a deadline (seconds of "it never happened"):
+/// at most 3 such runs per shrink, so a program that never answers is not waited on
+/// dozens of times.
+pub const SLOW_RUN: u32 = 16;
+
+thread_local! {
+    static WAITED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Tells the property engine that the case running on this thread waited out one of its
+/// deadlines (an answer, a close, a connection that never came). Whether it did is the
+/// program's behaviour, not the machine's speed, so the shrink budget stays deterministic.
+pub fn waited_out() {
+    WAITED.with(|w| w.set(true));
+}
+
+/// Runs `test` and says whether it waited out a deadline.
+fn timed<T>(test: impl FnOnce() -> T) -> (T, bool) {
+    WAITED.with(|w| w.set(false));
+    let out = test();
+    (out, WAITED.with(|w| w.replace(false)))
+}
+
+/// Why a case did not pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The program broke the property; the message is for the student.
+    Program(String),
+    /// The grader could not run the case; the message says why (for the TA).
+    Grader(String),
+}
+
+impl Failure {
+    /// The failure behind an outcome of the grader's own set-up (starting or relaunching
+    /// the program): `error` outcomes are the grader's, the others the program's.
+    pub fn from_outcome(outcome: Outcome) -> Failure {
+        match outcome.status {
+            Status::Error | Status::Skip => Failure::Grader(outcome.message),
+            Status::Fail | Status::Pass => Failure::Program(outcome.message),
+        }
+    }
+
+    /// The check's outcome for a single case that did not pass: `fail` with `context`
+    /// before the program's message, or `error` with the grader's.
+    pub fn into_outcome(self, context: &str) -> Outcome {
+        match self {
+            Failure::Program(m) => Outcome::fail(format!("{context}{m}")),
+            Failure::Grader(m) => Outcome::error(m),
+        }
+    }
+
+    /// Applies `f` to the program's message (a grader's message is kept as it is).
+    pub fn map_program(self, f: impl FnOnce(String) -> String) -> Failure {
+        match self {
+            Failure::Program(m) => Failure::Program(f(m)),
+            grader => grader,
+        }
+    }
+}
+
+/// The result of one case: `Ok` when it passes.
+pub type Case = Result<(), Failure>;
 
 /// Runs `test` on `cases` values drawn from `strategy`. `show` renders a value for the
-/// report. Passing says how many cases ran; failing gives the smallest case's message.
+/// report. Passing says how many cases ran; a program failure gives the smallest case's
+/// message; a grader failure makes the check `error`.
 pub fn check<S: Strategy>(
     ctx: &CheckCtx,
     cases: u32,
     strategy: S,
     show: impl Fn(&S::Value) -> String,
-    test: impl Fn(&S::Value) -> Result<(), String>,
+    test: impl Fn(&S::Value) -> Case,
+) -> Outcome {
+    run(&ctx.rng_seed(), cases, strategy, show, test)
+}
+
+/// [`check`] with an explicit generator seed.
+fn run<S: Strategy>(
+    seed: &[u8; 32],
+    cases: u32,
+    strategy: S,
+    show: impl Fn(&S::Value) -> String,
+    test: impl Fn(&S::Value) -> Case,
 ) -> Outcome {
     let config = Config {
         cases,
@@ -32,21 +117,34 @@ pub fn check<S: Strategy>(
         max_global_rejects: 64,
         ..Config::default()
     };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &ctx.rng_seed());
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, seed);
     let mut runner = TestRunner::new_with_rng(config, rng);
-    let first_failure: Cell<Option<Instant>> = Cell::new(None);
+    // Steps spent since the first failure (the shrink budget).
+    let spent: Cell<Option<u32>> = Cell::new(None);
+    let grader_error: RefCell<Option<String>> = RefCell::new(None);
     let result = runner.run(&strategy, |value| {
-        if first_failure
-            .get()
-            .is_some_and(|t| t.elapsed() > SHRINK_BUDGET)
-        {
+        if grader_error.borrow().is_some() || spent.get().is_some_and(|n| n >= SHRINK_STEPS) {
             return Ok(());
         }
-        test(&value).map_err(|message| {
-            first_failure.set(first_failure.get().or_else(|| Some(Instant::now())));
-            TestCaseError::fail(message)
-        })
+        let (verdict, waited) = timed(|| test(&value));
+        if let Some(n) = spent.get() {
+            spent.set(Some(n + if waited { SLOW_RUN } else { 1 }));
+        }
+        match verdict {
+            Ok(()) => Ok(()),
+            Err(Failure::Program(message)) => {
+                spent.set(spent.get().or(Some(0)));
+                Err(TestCaseError::fail(message))
+            }
+            Err(Failure::Grader(message)) => {
+                *grader_error.borrow_mut() = Some(message);
+                Ok(())
+            }
+        }
     });
+    if let Some(message) = grader_error.into_inner() {
+        return Outcome::error(message);
+    }
     match result {
         Ok(()) => Outcome::pass(format!("{cases} generated cases passed")),
         Err(TestError::Fail(reason, value)) => {
@@ -55,5 +153,156 @@ pub fn check<S: Strategy>(
         Err(TestError::Abort(reason)) => {
             Outcome::error(format!("the property run stopped: {}", reason.message()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::collection::vec;
+
+    const SEED: [u8; 32] = [7; 32];
+
+    /// A "program" that fails on any byte over 0x7f, as a server that decodes UTF-8.
+    fn decodes(data: &[u8]) -> Case {
+        match data.iter().find(|&&b| b > 0x7f) {
+            Some(b) => Err(Failure::Program(format!("crashed on {b:#x}"))),
+            None => Ok(()),
+        }
+    }
+
+    #[test]
+    fn a_program_failure_is_a_fail_with_the_smallest_case() {
+        let o = run(
+            &SEED,
+            32,
+            vec(0u8..=255, 1..64),
+            |v| format!("{v:?}"),
+            |v| decodes(v),
+        );
+        assert_eq!(o.status, Status::Fail, "{}", o.message);
+        assert!(o.message.starts_with("crashed on"), "{}", o.message);
+        assert!(o.counterexample.is_some());
+    }
+
+    #[test]
+    fn the_smallest_case_is_the_same_every_time() {
+        let shown: Vec<Option<String>> = (0..3)
+            .map(|_| {
+                // Slow candidates must not change the result (a time budget did).
+                run(
+                    &SEED,
+                    32,
+                    vec(0u8..=255, 1..512),
+                    |v| format!("{v:?}"),
+                    |v| {
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                        decodes(v)
+                    },
+                )
+                .counterexample
+            })
+            .collect();
+        assert!(shown[0].is_some());
+        assert!(shown.iter().all(|s| *s == shown[0]), "{shown:?}");
+    }
+
+    #[test]
+    fn shrinking_runs_at_most_the_budget() {
+        let runs = Cell::new(0u32);
+        let failed_once = Cell::new(false);
+        let o = run(
+            &SEED,
+            8,
+            vec(0u8..=255, 200..400),
+            |v| format!("{v:?}"),
+            |_| {
+                runs.set(runs.get() + 1);
+                failed_once.set(true);
+                Err(Failure::Program("always".into()))
+            },
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert!(failed_once.get());
+        assert_eq!(runs.get(), 1 + SHRINK_STEPS);
+    }
+
+    #[test]
+    fn runs_that_wait_out_a_deadline_cost_more() {
+        let runs = Cell::new(0u32);
+        let o = run(
+            &SEED,
+            8,
+            vec(0u8..=255, 200..400),
+            |v| format!("{v:?}"),
+            |_| {
+                runs.set(runs.get() + 1);
+                waited_out();
+                Err(Failure::Program("no answer within 5 s".into()))
+            },
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(runs.get(), 1 + SHRINK_STEPS.div_ceil(SLOW_RUN));
+    }
+
+    #[test]
+    fn a_grader_failure_in_a_case_is_an_error_never_a_fail() {
+        let n = Cell::new(0);
+        let o = run(
+            &SEED,
+            16,
+            0u32..1000,
+            |v| v.to_string(),
+            |_| {
+                n.set(n.get() + 1);
+                if n.get() == 3 {
+                    Err(Failure::Grader("no free port: injected".into()))
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(o.status, Status::Error);
+        assert_eq!(o.message, "no free port: injected");
+        assert!(o.counterexample.is_none());
+        assert_eq!(n.get(), 3, "no case runs after a grader failure");
+    }
+
+    #[test]
+    fn a_grader_failure_while_shrinking_is_an_error_too() {
+        // The first failure is the program's; the relaunch for a shrink candidate fails.
+        let failed = Cell::new(false);
+        let o = run(
+            &SEED,
+            16,
+            vec(0u8..=255, 1..64),
+            |v| format!("{v:?}"),
+            |v| {
+                if failed.get() {
+                    return Err(Failure::Grader(
+                        "could not make a private network namespace: injected".into(),
+                    ));
+                }
+                decodes(v).inspect_err(|_| failed.set(true))
+            },
+        );
+        assert_eq!(o.status, Status::Error, "{}", o.message);
+        assert!(o.counterexample.is_none());
+    }
+
+    #[test]
+    fn outcomes_map_by_who_failed() {
+        assert_eq!(
+            Failure::from_outcome(Outcome::error("no port")),
+            Failure::Grader("no port".into())
+        );
+        assert_eq!(
+            Failure::from_outcome(Outcome::fail("never listened")),
+            Failure::Program("never listened".into())
+        );
+        let o = Failure::Program("x".into()).into_outcome("sent y: ");
+        assert_eq!((o.status, o.message.as_str()), (Status::Fail, "sent y: x"));
+        let o = Failure::Grader("no port".into()).into_outcome("sent y: ");
+        assert_eq!((o.status, o.message.as_str()), (Status::Error, "no port"));
     }
 }

@@ -76,41 +76,89 @@ pub struct Plan {
 struct Prepared {
     entry: TaskEntry,
     shown: Vec<String>,
-    target: Result<Target, String>,
+    target: Result<Target, Unrunnable>,
     _workdir: Option<tempfile::TempDir>,
+}
+
+/// Why a present task cannot run at all. Each of its checks is then listed with this
+/// status and reason (SPEC section 6), never left out.
+#[derive(Clone, Debug)]
+struct Unrunnable {
+    /// `error` when the grader or the machine is at fault (no interpreter, no working
+    /// copy), `fail` when the submission is (its `grader.toml` runs a file it lacks).
+    status: Status,
+    reason: String,
+}
+
+impl Unrunnable {
+    fn grader(reason: String) -> Unrunnable {
+        Unrunnable {
+            status: Status::Error,
+            reason,
+        }
+    }
+}
+
+/// The submission's own fault that stops a program from starting: a command that names
+/// a file of the submission (`./server`, `bin/run`) which is missing or not executable.
+fn unstartable(argv0: &str, workdir: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    if !argv0.contains('/') || argv0.starts_with('/') || argv0.contains('{') {
+        return None;
+    }
+    match std::fs::metadata(workdir.join(argv0)) {
+        Err(_) => Some(format!(
+            "the command starts {argv0}, which is not in the submission: hand it in, or fix `run` in grader.toml"
+        )),
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 == 0 => Some(format!(
+            "the command starts {argv0}, which is not executable: chmod +x {argv0}, or run it through its interpreter in grader.toml"
+        )),
+        Ok(_) => None,
+    }
 }
 
 fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
     let argv = match &entry.found {
         Found::Program(argv) => argv,
         other => {
-            // A refused file is a task that could not run, saying why.
-            let why = match other {
-                Found::Refused(why) => why.clone(),
-                _ => String::new(),
+            // A file refused by the safe reader (a link out of the submission, a FIFO)
+            // is the submission's fault: each check fails, saying why.
+            let target = match other {
+                Found::Refused(why) => Err(Unrunnable {
+                    status: Status::Fail,
+                    reason: why.clone(),
+                }),
+                _ => Err(Unrunnable::grader(String::new())),
             };
             return Prepared {
                 entry: entry.clone(),
                 shown: vec![],
-                target: Err(why),
+                target,
                 _workdir: None,
             };
         }
     };
     let workdir = tempfile::Builder::new().prefix("grader-run-").tempdir();
     let result = workdir
-        .map_err(|e| format!("could not make a working folder: {e}"))
+        .map_err(|e| Unrunnable::grader(format!("could not make a working folder: {e}")))
         .and_then(|dir| {
             copy::copy_tree(&plan.submission.dir, dir.path())
-                .map_err(|e| format!("could not copy the submission: {e}"))?;
+                .map_err(|e| Unrunnable::grader(format!("could not copy the submission: {e}")))?;
             if contain::layers().uid.is_ok() {
-                contain::uid::hand_over(dir.path())
-                    .map_err(|e| format!("could not hand the working copy over: {e}"))?;
+                contain::uid::hand_over(dir.path()).map_err(|e| {
+                    Unrunnable::grader(format!("could not hand the working copy over: {e}"))
+                })?;
+            }
+            if let Some(reason) = unstartable(&argv[0], dir.path()) {
+                return Err(Unrunnable {
+                    status: Status::Fail,
+                    reason,
+                });
             }
             let mut run = argv.clone();
             let python = interpreter::is_python(&run[0], &plan.python);
             if python {
-                run[0] = interpreter::resolve(&run[0])?;
+                run[0] = interpreter::resolve(&run[0]).map_err(Unrunnable::grader)?;
             }
             let target = Target {
                 id: entry.id.clone(),
@@ -189,12 +237,15 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let checks = jobs
-                .iter()
-                .enumerate()
-                .filter(|(_, j)| j.0 == i)
-                .filter_map(|(n, _)| results[n].take())
-                .collect();
+            let checks = match &p.target {
+                Err(why) => unrunnable_checks(p, why, plan, &submission),
+                Ok(_) => jobs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, j)| j.0 == i)
+                    .filter_map(|(n, _)| results[n].take())
+                    .collect(),
+            };
             task_report(p, checks)
         })
         .collect::<Vec<_>>();
@@ -218,6 +269,43 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
     }
 }
 
+/// Every selected check of a present task that cannot run, with the reason (none for a
+/// missing task: it is reported as missing).
+fn unrunnable_checks(
+    p: &Prepared,
+    why: &Unrunnable,
+    plan: &Plan,
+    submission: &str,
+) -> Vec<CheckReport> {
+    if !matches!(p.entry.found, Found::Program(_) | Found::Refused(_)) {
+        return Vec::new();
+    }
+    p.entry
+        .kind
+        .checks()
+        .iter()
+        .filter(|c| plan.selection.check(c.id))
+        .map(|def| CheckReport {
+            id: def.id.to_string(),
+            status: why.status,
+            score: 0.0,
+            max_score: 1.0,
+            message: format!("the program could not be run: {}", why.reason),
+            counterexample: None,
+            seed: plan.settings.seed,
+            duration_ms: 0,
+            summary: def.summary.to_string(),
+            reproduce: Some(crate::check::reproduce_line(
+                submission,
+                &p.entry.id,
+                def.id,
+                plan.settings.seed,
+            )),
+            hidden: false,
+        })
+        .collect()
+}
+
 fn task_report(p: &Prepared, checks: Vec<CheckReport>) -> TaskReport {
     let mut task = TaskReport {
         id: p.entry.id.clone(),
@@ -236,9 +324,8 @@ fn task_report(p: &Prepared, checks: Vec<CheckReport>) -> TaskReport {
             task.message = Some(format!("missing: {} not found", files.join(" / ")));
         }
         (_, Err(e)) => {
-            task.message = Some(e.clone());
+            task.message = Some(e.reason.clone());
             task.settle();
-            task.max_score = p.entry.kind.checks().len() as f64;
         }
         _ => task.settle(),
     }

@@ -151,11 +151,11 @@ fn one(opts: &Options, table: &Table, path: &str) -> Fixture {
     } else {
         crate::exit::FAIL
     };
-    if code != expected::exit_code(&row) {
-        fixture.problems.push(format!(
-            "exit code {code}, expected {}",
-            expected::exit_code(&row)
-        ));
+    let want = expected::exit_code(&row, &report);
+    if code != want {
+        fixture
+            .problems
+            .push(format!("exit code {code}, expected {want}"));
     }
     fixture.report = Some(report);
     fixture

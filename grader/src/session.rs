@@ -18,6 +18,7 @@ use crate::contain::netns::{self, NetNs};
 use crate::process::ready;
 use crate::process::{port, Program};
 use crate::procfs::Proto;
+use crate::prop::Failure;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -214,23 +215,25 @@ impl<'a> Server<'a> {
     /// Runs one case against a live server. For `tcp-upper`, a process that served an
     /// earlier case and answers nothing to this one is taken for a one-shot server (gone,
     /// or stuck with its last client): the case runs again on a fresh process, and from
-    /// then on every case gets a fresh process. The error is a message for the student.
+    /// then on every case gets a fresh process. A case the program failed is
+    /// [`Failure::Program`] (a message for the student); a (re)start the grader could not
+    /// do is [`Failure::Grader`], so it can never read as the program's failure.
     pub fn run_case<T>(
         &mut self,
         mut case: impl FnMut(SocketAddr) -> Result<T, CaseError>,
-    ) -> Result<T, String> {
-        self.ensure_running().map_err(|o| o.message)?;
+    ) -> Result<T, Failure> {
+        self.ensure_running().map_err(Failure::from_outcome)?;
         let result = case(self.addr());
         let used = std::mem::replace(&mut self.used, true);
         match result {
             Ok(v) => Ok(v),
             Err(e) if !e.answered && used && !self.one_shot && one_shot_allowed(self.ctx) => {
                 self.one_shot = true;
-                self.launch().map_err(|o| o.message)?;
+                self.launch().map_err(Failure::from_outcome)?;
                 self.used = true;
-                case(self.addr()).map_err(|e| self.explain(e))
+                case(self.addr()).map_err(|e| Failure::Program(self.explain(e)))
             }
-            Err(e) => Err(self.explain(e)),
+            Err(e) => Err(Failure::Program(self.explain(e))),
         }
     }
 
@@ -264,5 +267,67 @@ impl Drop for Server<'_> {
     fn drop(&mut self) {
         self.stop();
         self.spare = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{RunSettings, Status, Target};
+    use crate::instrument::Instrument;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A one-shot `tcp-upper` server that deletes its own file as it starts: it serves
+    /// the first case, then the relaunch for the next case cannot start it. That is the
+    /// grader failing inside a property case, and it must end the check as `error`.
+    const SELF_DELETING: &str = r#"#!/usr/bin/env python3
+import os, socket, sys
+os.remove(sys.argv[0])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(os.environ["PORT"])))
+srv.listen(1)
+conn, _ = srv.accept()
+while True:
+    data = conn.recv(1024)
+    if not data:
+        break
+    conn.sendall(data.upper())
+conn.close()
+"#;
+
+    #[test]
+    fn a_relaunch_the_grader_cannot_do_is_an_error_not_a_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("server1");
+        std::fs::write(&script, SELF_DELETING).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let target = Target {
+            id: "tcp-upper".into(),
+            kind: crate::tasks::Kind::TcpUpper,
+            shown: vec!["./server1".into()],
+            argv: vec!["./server1".into()],
+            workdir: dir.path().to_path_buf(),
+            python: false,
+        };
+        let run = RunSettings {
+            seed: 1,
+            cases: 8,
+            instrument: Instrument::install().unwrap(),
+            grader_exe: "grader".into(),
+        };
+        let ctx = CheckCtx {
+            target: &target,
+            check: "fragmented",
+            run: &run,
+        };
+        let outcome = crate::checks::stream::fragmented(&ctx, LaunchOpts::default());
+        assert_eq!(outcome.status, Status::Error, "{outcome:?}");
+        assert!(
+            outcome.message.contains("could not start"),
+            "{}",
+            outcome.message
+        );
+        assert!(outcome.counterexample.is_none(), "{outcome:?}");
     }
 }

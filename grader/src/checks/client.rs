@@ -1,5 +1,7 @@
 //! Driving a stdin-driven client (`tcp-client`, `udp-client`) against one of the grader's
-//! own servers ([`crate::peer`]): the client gets `PORT` of that server, lines on its
+//! own servers ([`crate::peer`]): the client gets `PORT` of that server (4444 in a
+//! private network namespace, where each client and its server get a namespace of their
+//! own, as servers under test do), lines on its
 //! stdin, and is judged from both sides: its stdout must hold one `Output: <UPPER>` line
 //! per line ([`printed`]), and the server must have received exactly the lines
 //! ([`heard`]). For speed one client process answers case after case of a property; a
@@ -10,11 +12,12 @@
 use super::heard::Heard;
 use super::printed::{self, Printed};
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
+use crate::contain::netns::{self, NetNs};
 use crate::escape;
 use crate::gen::upper;
 use crate::process::program::indent;
 use crate::process::Program;
-use crate::prop;
+use crate::prop::{self, Failure};
 use proptest::strategy::Strategy;
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
@@ -99,11 +102,32 @@ pub struct Live<P: Peer> {
     strict: bool,
     /// When the client was started.
     born: Instant,
+    /// The private namespace of this client and its server, when it has one of its own
+    /// (dropped last: the sockets inside keep it alive anyway).
+    _ns: Option<NetNs>,
 }
 
 impl<P: Peer> Live<P> {
-    /// Starts a server and a client talking to it; `error` when the grader cannot.
-    pub fn start(ctx: &CheckCtx) -> Result<Live<P>, Outcome> {
+    /// Starts a server and a client talking to it; `error` when the grader cannot. In a
+    /// private network namespace the server listens on 127.0.0.1:4444; with `own_ns`
+    /// both get a fresh namespace of their own (every client of a check after the first,
+    /// so that two servers never want port 4444 in one namespace).
+    pub fn start(ctx: &CheckCtx, own_ns: bool) -> Result<Live<P>, Outcome> {
+        if !(own_ns && netns::private()) {
+            return Live::start_here(ctx, None);
+        }
+        let ns = NetNs::fresh().map_err(|e| {
+            Outcome::error(format!("could not make a private network namespace: {e}"))
+        })?;
+        let inside = ns
+            .try_clone()
+            .map_err(|e| Outcome::error(format!("could not keep a network namespace: {e}")))?;
+        ns.run_inside(|| Live::start_here(ctx, Some(inside)))
+            .map_err(|e| Outcome::error(format!("could not enter a network namespace: {e}")))?
+    }
+
+    /// Starts both in the calling thread's namespace.
+    fn start_here(ctx: &CheckCtx, ns: Option<NetNs>) -> Result<Live<P>, Outcome> {
         let peer = P::start()
             .map_err(|e| Outcome::error(format!("could not start the grader's server: {e}")))?;
         let opts = LaunchOpts {
@@ -118,6 +142,7 @@ impl<P: Peer> Live<P> {
             ))
         })?;
         Ok(Live {
+            _ns: ns,
             program,
             peer,
             sent: Vec::new(),
@@ -242,6 +267,56 @@ impl<P: Peer> Live<P> {
         }
     }
 
+    /// Waits until the server has received every line sent and answered it: the exit
+    /// checks judge the ending only, so what the client prints is not looked at (a client
+    /// that prints wrongly, or never, still ends right or wrong on its own).
+    pub fn await_heard(&mut self) -> Result<(), String> {
+        let start = Instant::now();
+        loop {
+            if self.peer.wait_answered(&self.sent, SLICE) {
+                return Ok(());
+            }
+            if let Heard::Wrong(why) = self.peer.heard(&self.sent, self.case_from) {
+                return Err(why);
+            }
+            let mut limit = start + ANSWER;
+            if !self.peer.contacted() {
+                limit = limit.max(self.born + STARTUP);
+            }
+            let exited = self.program.status().is_some();
+            if exited || Instant::now() >= limit {
+                if self.peer.wait_answered(&self.sent, Duration::ZERO) {
+                    return Ok(());
+                }
+                return Err(self.unheard(exited));
+            }
+        }
+    }
+
+    /// Why the server never got every line of the case.
+    fn unheard(&mut self, exited: bool) -> String {
+        let n = self.sent.len() - self.case_from;
+        let view = if self.peer.contacted() {
+            self.server_view()
+        } else {
+            format!(
+                "it never got in touch with the server on port {} (read HOST and PORT from the environment)",
+                self.peer.port()
+            )
+        };
+        if exited {
+            format!(
+                "the client was given {n} line(s) and exited before the server had received them all: {view}; {}",
+                self.program.exit_story()
+            )
+        } else {
+            format!(
+                "the client was given {n} line(s); {} s later {view}",
+                ANSWER.as_secs()
+            )
+        }
+    }
+
     fn server_view(&self) -> String {
         match self.peer.heard(&self.sent, self.case_from) {
             Heard::All => "the server received every line".to_string(),
@@ -256,6 +331,7 @@ impl<P: Peer> Live<P> {
         let when = if closed {
             "before its output ended".to_string()
         } else {
+            prop::waited_out();
             format!("within {} s", ANSWER.as_secs())
         };
         let mut msg = format!(
@@ -389,7 +465,7 @@ where
     P: Peer,
     S: Strategy,
 {
-    let first = match Live::<P>::start(ctx) {
+    let first = match Live::<P>::start(ctx, false) {
         Ok(live) => live,
         Err(o) => return o,
     };
@@ -401,7 +477,7 @@ where
             *slot = None;
         }
         if slot.is_none() {
-            *slot = Some(Live::start(ctx).map_err(|o| o.message)?);
+            *slot = Some(Live::start(ctx, true).map_err(Failure::from_outcome)?);
         }
         let client = slot.as_mut().expect("started above");
         client.strict = strict;
@@ -412,25 +488,27 @@ where
             .and_then(|()| client.await_answers());
         result.map_err(|why| {
             failed.set(true);
-            if earlier > 0 {
+            Failure::Program(if earlier > 0 {
                 format!("{why} (the same client process had answered {earlier} earlier line(s) correctly)")
             } else {
                 why
-            }
+            })
         })
     })
 }
 
-/// Gives a fresh client `lines`, waits for their answers, then stops it as `stop` says
-/// and judges how it ends.
+/// Gives a fresh client `lines`, waits until the grader's server has received and
+/// answered them, then stops it as `stop` says and judges how it ends: from the server's
+/// side and the exit status, never from what the client printed (SPEC section 4: each
+/// client check judges its own property; the answers are `roundtrip`'s business).
 pub fn ending<P: Peer>(ctx: &CheckCtx, lines: &[Vec<u8>], stop: Stop) -> Outcome {
-    let mut client = match Live::<P>::start(ctx) {
+    let mut client = match Live::<P>::start(ctx, false) {
         Ok(live) => live,
         Err(o) => return o,
     };
     let result = client
         .send_lines(lines)
-        .and_then(|()| client.await_answers())
+        .and_then(|()| client.await_heard())
         .and_then(|()| client.stop(stop));
     match result {
         Ok(()) => Outcome::pass(""),

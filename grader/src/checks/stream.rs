@@ -67,6 +67,9 @@ fn send(
 /// Compares what came back with what should have, and the connection's end with `reading`.
 fn judge(expected: &[u8], ex: &Exchange, reading: &Reading) -> Result<(), CaseError> {
     let answered = !ex.received.is_empty();
+    if ex.timed_out || (reading.until_eof && !ex.eof && ex.read_error.is_none()) {
+        prop::waited_out();
+    }
     if ex.received != expected {
         let what = if ex.received.len() < expected.len() && expected.starts_with(&ex.received) {
             format!(
@@ -171,7 +174,7 @@ pub fn echo(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
         .run_case(|addr| roundtrip(addr, &fragments, &Reading::exact(message.len(), ANSWER)))
     {
         Ok(()) => Outcome::pass(""),
-        Err(e) => Outcome::fail(format!("sent {}: {e}", escape::bytes(&message))),
+        Err(e) => e.into_outcome(&format!("sent {}: ", escape::bytes(&message))),
     }
 }
 
@@ -323,7 +326,8 @@ pub fn eof(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
             small.message,
             EOF_TAIL.len >> 20
         )),
-        Err(e) => {
+        Err(grader @ crate::prop::Failure::Grader(_)) => grader.into_outcome(""),
+        Err(crate::prop::Failure::Program(e)) => {
             let hint = if e.contains("the answer was wrong") {
                 "; answers still waiting in the server's own buffers when it sees EOF (recv() returns b\"\") must all be sent before it closes the connection"
             } else {

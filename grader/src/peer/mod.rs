@@ -1,5 +1,7 @@
 //! The grader's own servers, for grading clients (`tcp-client`, `udp-client`). They run on
-//! threads of the grader on 127.0.0.1, answer with the lecture's upper-case
+//! threads of the grader on 127.0.0.1 (on the lecture's port 4444 inside a private
+//! network namespace, so a client with `PORT = 4444` in its file works; on a free port
+//! otherwise), answer with the lecture's upper-case
 //! ([`reference::upper::upper`]) and record exactly what they received and how each
 //! conversation ended, so a check can judge the client from both sides. They inject the
 //! faults a real network causes: answers cut into small delayed fragments, answers longer
@@ -16,9 +18,14 @@ pub use watch::Watch;
 use crate::process::port;
 use std::io;
 
-/// Binds with `bind` on a port no other program of this run was given (the kernel's own
-/// choice could be a port just handed to a server that has not bound it yet).
+/// Binds with `bind` on the lecture's port inside a private network namespace (the
+/// calling thread's; one peer per namespace), else on a port no other program of this
+/// run was given (the kernel's own choice could be a port just handed to a server that
+/// has not bound it yet).
 fn bind_free<S>(bind: impl Fn(u16) -> io::Result<S>) -> io::Result<S> {
+    if crate::contain::netns::private() {
+        return bind(crate::contain::netns::PORT);
+    }
     let mut last = None;
     for _ in 0..16 {
         match bind(port::free()?) {

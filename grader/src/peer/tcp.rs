@@ -114,6 +114,9 @@ pub struct TcpPeer {
     streams: Arc<Mutex<Vec<TcpStream>>>,
     threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
     acceptor: Option<JoinHandle<()>>,
+    /// The listening socket again, to wake the acceptor from any network namespace (a
+    /// connection of ours would go to the dropping thread's namespace, maybe not ours).
+    wake: TcpListener,
 }
 
 impl TcpPeer {
@@ -124,6 +127,7 @@ impl TcpPeer {
             SocketAddr::V4(a) => a,
             SocketAddr::V6(_) => return Err(io::Error::other("bound to IPv6")),
         };
+        let wake = listener.try_clone()?;
         let state = Arc::new(Watch::new(TcpState::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let streams = Arc::new(Mutex::new(Vec::new()));
@@ -146,6 +150,7 @@ impl TcpPeer {
             streams,
             threads,
             acceptor: Some(acceptor),
+            wake,
         })
     }
 
@@ -168,8 +173,14 @@ impl TcpPeer {
 impl Drop for TcpPeer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the acceptor with a connection of our own; unblock every connection.
-        let _ = TcpStream::connect_timeout(&self.addr.into(), Duration::from_secs(1));
+        // Wake the acceptor: shutdown(2) of a listening socket makes a blocked accept()
+        // fail at once (Linux); else with a connection of our own. Then unblock every
+        // connection.
+        use std::os::fd::AsRawFd;
+        // SAFETY: shutdown(2) on a descriptor we own.
+        if unsafe { libc::shutdown(self.wake.as_raw_fd(), libc::SHUT_RD) } != 0 {
+            let _ = TcpStream::connect_timeout(&self.addr.into(), Duration::from_secs(1));
+        }
         if let Some(a) = self.acceptor.take() {
             let _ = a.join();
         }

@@ -32,6 +32,8 @@ pub struct UdpPeer {
     state: Arc<Watch<UdpState>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    /// The socket again, to wake the thread from any network namespace.
+    wake: UdpSocket,
 }
 
 impl UdpPeer {
@@ -39,6 +41,7 @@ impl UdpPeer {
     pub fn start() -> io::Result<UdpPeer> {
         let socket = bind_free(|p| UdpSocket::bind(("127.0.0.1", p)))?;
         let addr = socket.local_addr()?;
+        let wake = socket.try_clone()?;
         let state = Arc::new(Watch::new(UdpState::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -52,6 +55,7 @@ impl UdpPeer {
             state,
             stop,
             thread: Some(thread),
+            wake,
         })
     }
 
@@ -98,10 +102,9 @@ fn serve(socket: UdpSocket, state: Arc<Watch<UdpState>>, stop: Arc<AtomicBool>) 
 impl Drop for UdpPeer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the thread with a datagram of our own; it sees the stop flag first.
-        if let Ok(s) = UdpSocket::bind(("127.0.0.1", 0)) {
-            let _ = s.send_to(b"stop", self.addr);
-        }
+        // Wake the thread with a datagram to itself, sent from its own socket (so in its
+        // own network namespace); it sees the stop flag first.
+        let _ = self.wake.send_to(b"stop", self.addr);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

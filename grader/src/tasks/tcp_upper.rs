@@ -87,8 +87,6 @@ fn reuse_addr(ctx: &CheckCtx) -> Outcome {
     }];
     match server.run_case(|addr| roundtrip(addr, &hello, &Reading::exact(5, ANSWER))) {
         Ok(()) => Outcome::pass(""),
-        Err(e) => Outcome::fail(format!(
-            "the restarted server bound the port but did not serve: {e}"
-        )),
+        Err(e) => e.into_outcome("the restarted server bound the port but did not serve: "),
     }
 }

@@ -70,6 +70,7 @@ fn exchange_all(probe: &UdpProbe, datagrams: &[Vec<u8>]) -> Result<(), CaseError
                 )))
             }
             Ok(None) => {
+                prop::waited_out();
                 return Err(CaseError {
                     message: format!(
                         "datagram {n} ({} bytes) got no answer within {} s",
@@ -77,7 +78,7 @@ fn exchange_all(probe: &UdpProbe, datagrams: &[Vec<u8>]) -> Result<(), CaseError
                         ANSWER.as_secs()
                     ),
                     answered: i > 0,
-                })
+                });
             }
             Err(e) => {
                 return Err(CaseError {
@@ -106,7 +107,7 @@ fn echo(ctx: &CheckCtx) -> Outcome {
     let hello = vec![b"hello, udp 42".to_vec()];
     match server.run_case(|addr| exchange_all(&probe(addr)?, &hello)) {
         Ok(()) => Outcome::pass(""),
-        Err(e) => Outcome::fail(format!("sent \"hello, udp 42\": {e}")),
+        Err(e) => e.into_outcome("sent \"hello, udp 42\": "),
     }
 }
 
@@ -162,6 +163,7 @@ fn interleave(addr: SocketAddr, clients: usize, steps: &[Step]) -> Result<(), Ca
             answered,
         })?;
         let Some(j) = wait_any(&probes, ANSWER) else {
+            prop::waited_out();
             return Err(CaseError {
                 message: format!(
                     "client {} sent {} and no client got an answer within {} s (a server that answers only the address of its first client fails so: send each answer to the address recvfrom() gave with its datagram)",

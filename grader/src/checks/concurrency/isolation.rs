@@ -11,7 +11,7 @@ use crate::escape;
 use crate::gen;
 use crate::probe::tcp::{self, Reading};
 use crate::procfs::Proto;
-use crate::prop;
+use crate::prop::{self, Failure};
 use crate::session::Server;
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -158,6 +158,7 @@ fn ask_watching(streams: &[TcpStream], who: usize, data: &[u8]) -> (Result<(), S
         }
         if Instant::now() >= deadline {
             ex.timed_out = true;
+            prop::waited_out();
             break;
         }
     }
@@ -207,7 +208,7 @@ pub fn isolation(ctx: &CheckCtx, opts: LaunchOpts, max_clients: usize, advice: A
                 earlier.set(0);
             }
             earlier.set(earlier.get() + 1);
-            interleave(server, *clients, steps, advice, earlier.get() - 1)
+            interleave(server, *clients, steps, advice, earlier.get() - 1).map_err(Failure::Program)
         },
     )
 }
@@ -215,10 +216,14 @@ pub fn isolation(ctx: &CheckCtx, opts: LaunchOpts, max_clients: usize, advice: A
 /// Every case starts with a running server: one that ended (crashed by an earlier case,
 /// say) is started again, as the stream checks do, so that shrinking judges each case on
 /// its own. An ending during a case is that case's verdict.
-/// True when it started a new process.
-fn restart_if_done(server: &mut Server) -> Result<bool, String> {
+/// True when it started a new process; a restart the grader could not do is its own
+/// failure, one the program could not (it never listened) the program's.
+fn restart_if_done(server: &mut Server) -> Result<bool, Failure> {
     match server.program().status() {
-        Some(_) => server.launch().map(|()| true).map_err(|o| o.message),
+        Some(_) => server
+            .launch()
+            .map(|()| true)
+            .map_err(Failure::from_outcome),
         None => Ok(false),
     }
 }
