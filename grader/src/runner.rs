@@ -6,6 +6,7 @@
 use crate::check::{CheckCtx, CheckDef, Outcome, RunSettings, Status, Target};
 use crate::contain::{self, netns, signals};
 use crate::event::Event;
+use crate::process::exits;
 use crate::report::{CheckReport, Report, TaskReport, TaskStatus};
 use crate::submission::{copy, interpreter, Found, Submission, TaskEntry};
 use std::panic::AssertUnwindSafe;
@@ -225,10 +226,15 @@ fn run_check(
         run: settings,
     };
     let start = Instant::now();
+    let journal = exits::Journal::default();
     let outcome = if signals::interrupted().is_some() {
         interrupted("before this check ran")
     } else {
-        let outcome = contained(&ctx, def);
+        let outcome = {
+            let _scope = exits::Scope::enter(&journal);
+            contained(&ctx, def)
+        };
+        let outcome = with_exits(outcome, &journal, target, def.id);
         if signals::interrupted().is_some() {
             interrupted("while this check ran")
         } else {
@@ -253,6 +259,25 @@ fn run_check(
         reproduce: Some(ctx.reproduce(submission)),
         hidden: false,
     }
+}
+
+/// A failing outcome says, when its message does not already, that a program of the check
+/// ended on its own (status and stderr tail): that is evidence a student needs, whatever
+/// case the check was judging when it noticed.
+fn with_exits(mut outcome: Outcome, journal: &exits::Journal, target: &Target, check: &str) -> Outcome {
+    use crate::tasks::Kind;
+    if outcome.status != Status::Fail {
+        return outcome;
+    }
+    let must_serve = match target.kind {
+        Kind::UdpUpper => check != "empty-terminates",
+        Kind::ForkServer | Kind::SelectServer | Kind::ThreadServer | Kind::PoolServer => true,
+        _ => false,
+    };
+    if let Some(told) = exits::tell(&outcome.message, &journal.exits(), must_serve) {
+        outcome.message = told;
+    }
+    outcome
 }
 
 /// Runs the check, in a private network namespace when the run uses them (the worker
