@@ -264,7 +264,12 @@ fn run_check(
 /// A failing outcome says, when its message does not already, that a program of the check
 /// ended on its own (status and stderr tail): that is evidence a student needs, whatever
 /// case the check was judging when it noticed.
-fn with_exits(mut outcome: Outcome, journal: &exits::Journal, target: &Target, check: &str) -> Outcome {
+fn with_exits(
+    mut outcome: Outcome,
+    journal: &exits::Journal,
+    target: &Target,
+    check: &str,
+) -> Outcome {
     use crate::tasks::Kind;
     if outcome.status != Status::Fail {
         return outcome;

@@ -80,7 +80,10 @@ pub fn tell(message: &str, exits: &[Exit], must_serve: bool) -> Option<String> {
     } else {
         String::new()
     };
-    Some(format!("{message}\nDuring this check{times} {}", exit.story))
+    Some(format!(
+        "{message}\nDuring this check{times} {}",
+        exit.story
+    ))
 }
 
 #[cfg(test)]
@@ -100,12 +103,20 @@ mod tests {
             false,
             "the program exited with status 1; the end of its stderr:\n    UnicodeDecodeError: x",
         );
-        let told = tell("datagram 1 got no answer within 3 s", &[crash.clone()], false).unwrap();
+        let told = tell(
+            "datagram 1 got no answer within 3 s",
+            &[crash.clone()],
+            false,
+        )
+        .unwrap();
         assert_eq!(
             told,
             "datagram 1 got no answer within 3 s\nDuring this check the program exited with status 1; the end of its stderr:\n    UnicodeDecodeError: x"
         );
-        assert_eq!(tell("x; the program exited with status 1", &[crash], false), None);
+        assert_eq!(
+            tell("x; the program exited with status 1", &[crash], false),
+            None
+        );
     }
 
     #[test]

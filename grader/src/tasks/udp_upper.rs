@@ -88,7 +88,7 @@ fn exchange_all(probe: &UdpProbe, datagrams: &[Vec<u8>]) -> Result<(), CaseError
                 return Err(CaseError {
                     message: format!("datagram {n} ({} bytes): {what}", d.len()),
                     answered: i > 0,
-                })
+                });
             }
         }
     }
