@@ -8,7 +8,7 @@ use crate::contain::{self, netns, signals};
 use crate::event::Event;
 use crate::process::exits;
 use crate::report::{CheckReport, Report, TaskReport, TaskStatus};
-use crate::submission::{copy, interpreter, Found, Submission, TaskEntry};
+use crate::submission::{copy, hints, interpreter, Found, Submission, TaskEntry};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -155,6 +155,12 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         }
     });
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let missing: Vec<_> = prepared
+        .iter()
+        .filter(|p| matches!(p.entry.found, Found::Missing(_)))
+        .map(|p| p.entry.kind)
+        .collect();
+    let hints = hints::suggest(&plan.submission.dir, &missing);
     let tasks = prepared
         .iter()
         .enumerate()
@@ -165,7 +171,17 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
                 .filter(|(_, j)| j.0 == i)
                 .filter_map(|(n, _)| results[n].take())
                 .collect();
-            task_report(p, checks)
+            let mut task = task_report(p, checks);
+            if let (Some(message), Some(hint)) = (
+                task.message
+                    .as_mut()
+                    .filter(|_| task.status == TaskStatus::Missing),
+                hints.iter().find(|h| h.kind == p.entry.kind),
+            ) {
+                message.push('\n');
+                message.push_str(&hint.line());
+            }
+            task
         })
         .collect::<Vec<_>>();
     let score = tasks.iter().map(|t| t.score).sum();
