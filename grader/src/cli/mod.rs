@@ -140,6 +140,13 @@ fn dispatch(cli: Cli) -> Result<i32> {
 /// The text of `grader list`.
 pub fn list() -> String {
     let mut out = String::new();
+    // Every summary starts in one column, after the longest check id.
+    let width = ALL
+        .iter()
+        .flat_map(|k| k.checks())
+        .map(|c| c.id.len())
+        .max()
+        .unwrap_or(0);
     for kind in ALL {
         out.push_str(&format!(
             "{}  ({}; {})\n",
@@ -148,7 +155,7 @@ pub fn list() -> String {
             kind.default_files().join(", ")
         ));
         for c in kind.checks() {
-            out.push_str(&format!("  {:18} {}\n", c.id, c.summary));
+            out.push_str(&format!("  {:width$}  {}\n", c.id, c.summary));
         }
     }
     out
