@@ -7,5 +7,7 @@ mod common;
 mod containment;
 mod fixtures;
 mod formats;
+mod messages;
 mod reports;
 mod selftest;
+mod watch;
