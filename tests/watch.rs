@@ -62,7 +62,9 @@ fn a_save_redraws_the_board_and_sigint_leaves_nothing_running() {
             if n == 0 {
                 break;
             }
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
     let seen = |text: &str| output.lock().unwrap().contains(text);
@@ -73,7 +75,11 @@ fn a_save_redraws_the_board_and_sigint_leaves_nothing_running() {
         output.lock().unwrap()
     );
     assert!(seen("tcp-upper echo: FAIL"), "{}", output.lock().unwrap());
-    assert!(seen("first failure: grader check"), "{}", output.lock().unwrap());
+    assert!(
+        seen("first failure: grader check"),
+        "{}",
+        output.lock().unwrap()
+    );
 
     let saved = Instant::now();
     std::fs::write(dir.path().join(&script), &good).unwrap();
@@ -82,8 +88,13 @@ fn a_save_redraws_the_board_and_sigint_leaves_nothing_running() {
         "the save did not change the board:\n{}",
         output.lock().unwrap()
     );
-    eprintln!("first verdict {} ms after the save", saved.elapsed().as_millis());
-    assert!(wait_for(Duration::from_secs(60), || seen("tcp-upper  1/1  PASS")));
+    eprintln!(
+        "first verdict {} ms after the save",
+        saved.elapsed().as_millis()
+    );
+    assert!(wait_for(Duration::from_secs(60), || seen(
+        "tcp-upper  1/1  PASS"
+    )));
 
     // SAFETY: signals the child we spawned, by its pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };

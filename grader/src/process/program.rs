@@ -250,6 +250,20 @@ impl Program {
         self.status
     }
 
+    /// The exit status within `timeout`, or within a second when the program is dying:
+    /// its stderr shows a Python traceback (it may close its sockets before it exits).
+    pub fn settle(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        self.wait_exit(timeout).or_else(|| {
+            let dying = String::from_utf8_lossy(&self.stderr.tail_bytes())
+                .contains("Traceback (most recent call last)");
+            if dying {
+                self.wait_exit(Duration::from_secs(1))
+            } else {
+                None
+            }
+        })
+    }
+
     /// Notes in the check's journal, once, that the program ended on its own (or was
     /// killed by the watcher) before the grader ended it.
     fn note_exit(&mut self) {
@@ -257,7 +271,7 @@ impl Program {
             return;
         };
         let verdict = self.verdict();
-        if let Some(status) = self.status() {
+        if let Some(status) = self.settle(Duration::ZERO) {
             journal.note(exits::Exit {
                 success: status.success() && verdict.is_none(),
                 story: self.exit_story(),
