@@ -105,7 +105,7 @@ mod tests {
         );
         let told = tell(
             "datagram 1 got no answer within 3 s",
-            &[crash.clone()],
+            std::slice::from_ref(&crash),
             false,
         )
         .unwrap();
