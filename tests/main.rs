@@ -10,6 +10,8 @@ mod containment;
 mod fixtures;
 mod formats;
 mod hostile_input;
+mod messages;
 mod platforms;
 mod reports;
 mod selftest;
+mod watch;

@@ -6,8 +6,9 @@
 use crate::check::{CheckCtx, CheckDef, Outcome, RunSettings, Status, Target};
 use crate::contain::{self, netns, signals};
 use crate::event::Event;
+use crate::process::exits;
 use crate::report::{CheckReport, Report, TaskReport, TaskStatus};
-use crate::submission::{copy, interpreter, Found, Submission, TaskEntry};
+use crate::submission::{copy, hints, interpreter, Found, Submission, TaskEntry};
 use crate::tasks::{Kind, ALL};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -233,6 +234,12 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         }
     });
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let missing: Vec<_> = prepared
+        .iter()
+        .filter(|p| matches!(p.entry.found, Found::Missing(_)))
+        .map(|p| p.entry.kind)
+        .collect();
+    let hints = hints::suggest(&plan.submission.dir, &missing);
     let tasks = prepared
         .iter()
         .enumerate()
@@ -246,7 +253,17 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
                     .filter_map(|(n, _)| results[n].take())
                     .collect(),
             };
-            task_report(p, checks)
+            let mut task = task_report(p, checks);
+            if let (Some(message), Some(hint)) = (
+                task.message
+                    .as_mut()
+                    .filter(|_| task.status == TaskStatus::Missing),
+                hints.iter().find(|h| h.kind == p.entry.kind),
+            ) {
+                message.push('\n');
+                message.push_str(&hint.line());
+            }
+            task
         })
         .collect::<Vec<_>>();
     let score = tasks.iter().map(|t| t.score).sum();
@@ -345,10 +362,15 @@ fn run_check(
         run: settings,
     };
     let start = Instant::now();
+    let journal = exits::Journal::default();
     let outcome = if signals::interrupted().is_some() {
         interrupted("before this check ran")
     } else {
-        let outcome = contained(&ctx, def);
+        let outcome = {
+            let _scope = exits::Scope::enter(&journal);
+            contained(&ctx, def)
+        };
+        let outcome = with_exits(outcome, &journal, target, def.id);
         if signals::interrupted().is_some() {
             interrupted("while this check ran")
         } else {
@@ -373,6 +395,30 @@ fn run_check(
         reproduce: Some(ctx.reproduce(submission)),
         hidden: false,
     }
+}
+
+/// A failing outcome says, when its message does not already, that a program of the check
+/// ended on its own (status and stderr tail): that is evidence a student needs, whatever
+/// case the check was judging when it noticed.
+fn with_exits(
+    mut outcome: Outcome,
+    journal: &exits::Journal,
+    target: &Target,
+    check: &str,
+) -> Outcome {
+    use crate::tasks::Kind;
+    if outcome.status != Status::Fail {
+        return outcome;
+    }
+    let must_serve = match target.kind {
+        Kind::UdpUpper => check != "empty-terminates",
+        Kind::ForkServer | Kind::SelectServer | Kind::ThreadServer | Kind::PoolServer => true,
+        _ => false,
+    };
+    if let Some(told) = exits::tell(&outcome.message, &journal.exits(), must_serve) {
+        outcome.message = told;
+    }
+    outcome
 }
 
 /// Runs the check, in a private network namespace when the run uses them (the worker

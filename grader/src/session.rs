@@ -249,7 +249,7 @@ impl<'a> Server<'a> {
     /// The case's message, plus how the server ended if it did.
     fn explain(&mut self, e: CaseError) -> String {
         let program = self.program();
-        if program.wait_exit(Duration::from_millis(50)).is_some() {
+        if program.settle(Duration::from_millis(50)).is_some() {
             format!("{}; {}", e.message, program.exit_story())
         } else {
             e.message

@@ -1,29 +1,41 @@
 """The grader's instrumentation, loaded by Python at start-up from the grader's private
 PYTHONPATH directory. Each feature is off unless the grader turns it on for one check:
 
-GRADER_SHORT_SEND=1   socket.send accepts at most half of what it is given, as a loaded
-                      network can; sendall is unaffected (check `large`).
+GRADER_SHORT_SEND=F   socket.send accepts at most half of what it is given, as a loaded
+                      network can; sendall is unaffected (check `large`). The first cut
+                      is noted in file F (F="1": not noted).
 GRADER_PREEMPT=SEED   forced, seeded thread switches between bytecodes (checks `race-free`).
 GRADER_THREAD_LOG=F   every thread started is recorded in file F (check `uses-threads`).
 """
 import os as _os
 
 
-def _grader_short_send():
+def _grader_short_send(log):
     import _socket
     import socket
+
+    noted = []
 
     def send(self, data, flags=0):
         view = memoryview(data)
         if len(view) > 1:
             view = view[: len(view) // 2]
+            if not noted and log != "1":
+                noted.append(True)
+                try:
+                    with open(log, "a") as f:
+                        f.write("short send\n")
+                except OSError:
+                    pass
         return _socket.socket.send(self, view, flags)
 
     socket.socket.send = send
 
 
-if _os.environ.pop("GRADER_SHORT_SEND", None):
-    _grader_short_send()
+_short = _os.environ.pop("GRADER_SHORT_SEND", None)
+if _short:
+    _grader_short_send(_short)
+del _short
 
 _seed = _os.environ.pop("GRADER_PREEMPT", None)
 _log = _os.environ.pop("GRADER_THREAD_LOG", None)

@@ -5,12 +5,14 @@
 //! the select server's [`slow_reader`]; what the two thread tasks share (seeded choices,
 //! preemption seeds, parallel runs) in [`threads`]; the machinery of the client checks (a
 //! client against the grader's own server, its stdout read by [`printed`], what the server
-//! received judged by [`heard`]) in [`client`].
+//! received judged by [`heard`]) in [`client`]; the evidence a hint needs before it names a
+//! cause in [`evidence`].
 
 pub mod backlog;
 pub mod client;
 pub mod clients;
 pub mod concurrency;
+pub mod evidence;
 pub mod heard;
 pub mod inspect;
 pub mod lingering;

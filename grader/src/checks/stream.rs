@@ -4,6 +4,7 @@
 //! the task's own environment (`opts`), so the five concurrent-server tasks reuse them.
 
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
+use crate::checks::evidence;
 use crate::escape;
 use crate::gen::{self, joined, show_fragments, upper};
 use crate::instrument;
@@ -42,7 +43,12 @@ pub fn roundtrip(
     reading: &Reading,
 ) -> Result<(), CaseError> {
     let ex = send(addr, fragments, reading)?;
-    judge(&upper(&joined(fragments)), &ex, reading)
+    judge(&upper(&joined(fragments)), &edges(fragments), &ex, reading)
+}
+
+/// Where the written fragments end, for [`evidence::stripped`].
+fn edges(fragments: &[Fragment]) -> Vec<usize> {
+    evidence::edges(fragments.iter().map(|f| f.data.as_slice()))
 }
 
 /// Connects and runs the exchange.
@@ -65,7 +71,13 @@ fn send(
 }
 
 /// Compares what came back with what should have, and the connection's end with `reading`.
-fn judge(expected: &[u8], ex: &Exchange, reading: &Reading) -> Result<(), CaseError> {
+/// `edges`: where the written fragments end (whitespace lost exactly there is `strip()`).
+fn judge(
+    expected: &[u8],
+    edges: &[usize],
+    ex: &Exchange,
+    reading: &Reading,
+) -> Result<(), CaseError> {
     let answered = !ex.received.is_empty();
     if ex.timed_out || (reading.until_eof && !ex.eof && ex.read_error.is_none()) {
         prop::waited_out();
@@ -86,8 +98,13 @@ fn judge(expected: &[u8], ex: &Exchange, reading: &Reading) -> Result<(), CaseEr
         } else {
             format!(", {ending}")
         };
+        let hint = if evidence::stripped(expected, edges, &ex.received) {
+            format!(": {}", evidence::STRIP_HINT)
+        } else {
+            String::new()
+        };
         return Err(CaseError {
-            message: format!("the answer was wrong: {what}{ending}"),
+            message: format!("the answer was wrong: {what}{ending}{hint}"),
             answered,
         });
     }
@@ -115,7 +132,7 @@ fn rounds(addr: SocketAddr, rounds: &[Vec<Fragment>]) -> Result<(), CaseError> {
         let expected = upper(&joined(fragments));
         let reading = Reading::exact(expected.len(), ANSWER);
         let ex = tcp::exchange(&stream, fragments, false, &reading);
-        judge(&expected, &ex, &reading).map_err(|mut e| {
+        judge(&expected, &edges(fragments), &ex, &reading).map_err(|mut e| {
             if rounds.len() > 1 {
                 e.message = format!("round {} of {}: {}", i + 1, rounds.len(), e.message);
             }
@@ -214,7 +231,14 @@ impl Large {
 /// `large`: 1 MiB and more, read concurrently and slowly at times, with short writes
 /// injected into the program's `socket.send` (Python programs).
 pub fn large(ctx: &CheckCtx, mut opts: LaunchOpts) -> Outcome {
-    opts.features.push(instrument::short_send());
+    // The program notes in `log` when it was given a short write; without that evidence,
+    // missing bytes are not blamed on send().
+    let dir = match tempfile::Builder::new().prefix("grader-send-").tempdir() {
+        Ok(d) => d,
+        Err(e) => return Outcome::error(format!("could not make a temporary folder: {e}")),
+    };
+    let log = dir.path().join("short-sends.log");
+    opts.features.push(instrument::short_send(&log));
     let server = match Server::start(ctx, Proto::Tcp, opts) {
         Ok(s) => std::cell::RefCell::new(s),
         Err(o) => return o,
@@ -225,11 +249,8 @@ pub fn large(ctx: &CheckCtx, mut opts: LaunchOpts) -> Outcome {
         any::<u64>(),
     )
         .prop_map(|(len, chunk, seed)| Large { len, chunk, seed });
-    let hint = if ctx.target.python {
-        "; send() was made to accept at most half of each buffer, as a loaded network can: use sendall(), or loop on send()'s return value"
-    } else {
-        ""
-    };
+    let hint = "; send() was made to accept at most half of each buffer, as a loaded network can, and the program's send() calls were cut short: use sendall(), or loop on send()'s return value";
+    let short_sends = || std::fs::metadata(&log).is_ok_and(|m| m.len() > 0);
     prop::check(
         ctx,
         ctx.run.cases.clamp(1, 2),
@@ -245,8 +266,9 @@ pub fn large(ctx: &CheckCtx, mut opts: LaunchOpts) -> Outcome {
             };
             server.borrow_mut().run_case(|addr| {
                 let ex = send(addr, &fragments, &reading)?;
-                judge(&expected, &ex, &reading).map_err(|mut e| {
-                    if ex.received.len() < expected.len() {
+                judge(&expected, &edges(&fragments), &ex, &reading).map_err(|mut e| {
+                    let stripped = e.message.contains(evidence::STRIP_HINT);
+                    if ex.received.len() < expected.len() && !stripped && short_sends() {
                         e.message.push_str(hint);
                     }
                     e

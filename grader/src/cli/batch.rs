@@ -172,7 +172,7 @@ impl Progress {
                     let bar = ProgressBar::new(todo as u64);
                     bar.set_style(
                         ProgressStyle::with_template(
-                            "{bar:30} {pos}/{len} students  {elapsed} elapsed, ETA {eta}  {wide_msg}",
+                            "{bar:30} {pos}/{len} students  {elapsed} elapsed, ETA {eta}",
                         )
                         .expect("a valid template"),
                     );
@@ -215,11 +215,11 @@ impl Progress {
                 let line = format!("{name}: {what} in {:.1} s", elapsed.as_secs_f64());
                 match self.bar.get() {
                     Some(bar) => {
+                        // Each student's line goes above the bar, whole and for good (as
+                        // the bar's message it was cut to the terminal's width, and the
+                        // last one vanished with the bar).
+                        bar.println(format!("[{n}/{todo}] {line}"));
                         bar.inc(1);
-                        if graded.standing() != Standing::Graded {
-                            bar.println(&line);
-                        }
-                        bar.set_message(line);
                     }
                     None => say(&format!("[{n}/{todo}] {line}")),
                 }

@@ -102,10 +102,15 @@ pub(super) fn selection(
 
 /// The message of a folder without any program.
 pub(super) fn no_programs(dir: &Path) -> String {
-    format!(
+    let mut message = format!(
         "no recognised program in {}: expected files such as server1.py, client1.py, counter.py (see `grader list`) or a grader.toml",
         dir.display()
-    )
+    );
+    for hint in crate::submission::hints::suggest(dir, &crate::tasks::ALL) {
+        message.push_str("\n  ");
+        message.push_str(&hint.line());
+    }
+    message
 }
 
 /// Run-wide settings from the shared flags.

@@ -10,6 +10,7 @@ mod interrupt;
 mod merge;
 mod render;
 mod selftest;
+mod watch;
 
 use crate::contain::{self, Isolate};
 use crate::exit;
@@ -42,6 +43,9 @@ enum Command {
     Render(render::Render),
     /// Grade the bundled reference and fixtures against fixtures/expected.toml.
     Selftest(selftest::Selftest),
+    /// Grade, then grade again at every save the tasks whose files changed, on a
+    /// compact board (Ctrl-C to stop).
+    Watch(watch::Watch),
     /// List the tasks, their default file names and their checks.
     List,
     /// Show which containment layers work on this machine, and how to get the others.
@@ -121,6 +125,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Command::Gradescope(g) => g.run(),
         Command::Render(r) => r.run(),
         Command::Selftest(s) => s.run(),
+        Command::Watch(w) => w.run(),
         Command::Doctor => {
             let (text, _) = contain::doctor::report();
             print!("{text}");
@@ -140,6 +145,13 @@ fn dispatch(cli: Cli) -> Result<i32> {
 /// The text of `grader list`.
 pub fn list() -> String {
     let mut out = String::new();
+    // Every summary starts in one column, after the longest check id.
+    let width = ALL
+        .iter()
+        .flat_map(|k| k.checks())
+        .map(|c| c.id.len())
+        .max()
+        .unwrap_or(0);
     for kind in ALL {
         out.push_str(&format!(
             "{}  ({}; {})\n",
@@ -148,7 +160,7 @@ pub fn list() -> String {
             kind.default_files().join(", ")
         ));
         for c in kind.checks() {
-            out.push_str(&format!("  {:18} {}\n", c.id, c.summary));
+            out.push_str(&format!("  {:width$}  {}\n", c.id, c.summary));
         }
     }
     out

@@ -4,6 +4,7 @@
 //! (the [`crate::runner`]); this module only owns processes.
 
 pub mod capture;
+pub mod exits;
 pub mod port;
 pub mod program;
 pub mod ready;

@@ -5,6 +5,7 @@
 //! also when the handle is dropped on any path, and then swept for escapees.
 
 use super::capture::Capture;
+use super::exits;
 use crate::contain::{self, cgroup::ProgramCgroup, cookie, registry};
 use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -50,6 +51,8 @@ pub struct Program {
     live: Option<u64>,
     /// Its cgroup (root).
     cgroup: Option<Arc<ProgramCgroup>>,
+    /// Where it notes that it ended on its own (the check's journal).
+    journal: Option<exits::Journal>,
 }
 
 impl Program {
@@ -140,6 +143,7 @@ impl Program {
             verdict,
             live: Some(live),
             cgroup,
+            journal: exits::current(),
         })
     }
 
@@ -225,6 +229,7 @@ impl Program {
     /// Ends the whole process group: SIGTERM, a short grace, SIGKILL. Returns the status.
     pub fn kill(&mut self) -> Option<ExitStatus> {
         self.close_stdin();
+        self.note_exit();
         if self.status().is_none() {
             self.signal_group(libc::SIGTERM);
             if self.wait_exit(GRACE).is_none() {
@@ -243,6 +248,35 @@ impl Program {
             registry::remove(key);
         }
         self.status
+    }
+
+    /// The exit status within `timeout`, or within a second when the program is dying:
+    /// its stderr shows a Python traceback (it may close its sockets before it exits).
+    pub fn settle(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        self.wait_exit(timeout).or_else(|| {
+            let dying = String::from_utf8_lossy(&self.stderr.tail_bytes())
+                .contains("Traceback (most recent call last)");
+            if dying {
+                self.wait_exit(Duration::from_secs(1))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Notes in the check's journal, once, that the program ended on its own (or was
+    /// killed by the watcher) before the grader ended it.
+    fn note_exit(&mut self) {
+        let Some(journal) = self.journal.take() else {
+            return;
+        };
+        let verdict = self.verdict();
+        if let Some(status) = self.settle(Duration::ZERO) {
+            journal.note(exits::Exit {
+                success: status.success() && verdict.is_none(),
+                story: self.exit_story(),
+            });
+        }
     }
 
     /// The tail of stderr, escaped, for messages (at most about 2000 bytes: a flood

@@ -19,6 +19,10 @@ const WRONG_PORT_GRACE: Duration = Duration::from_millis(200);
 pub enum NotReady {
     /// It ended before listening.
     Exited(String),
+    /// It ended before listening because bind() found its address in use, while the port
+    /// the grader gave it was held by another socket (the grader's own port, in use: a
+    /// socket of an earlier connection lingers there).
+    PortHeld(String),
     /// It listens, but on other ports than the one in `PORT`.
     WrongPort(Vec<u16>),
     /// It was still running but not listening when the deadline passed.
@@ -34,7 +38,10 @@ impl NotReady {
         };
         match self {
             NotReady::Exited(story) if story.contains("Address already in use") => format!(
-                "the server did not {what} port {port}: {story}\nThe grader set PORT={port}; a port written into the program is taken by other programs: read the port from the environment, e.g. PORT = int(os.environ.get(\"PORT\", 4444))"
+                "the server did not {what} port {port}: {story}\nThe grader set PORT={port}, which was free, so the program bound another port, one taken by other programs: read the port from the environment, e.g. PORT = int(os.environ.get(\"PORT\", 4444))"
+            ),
+            NotReady::PortHeld(story) => format!(
+                "the server did not {what} port {port}: {story}\nPort {port} (PORT) was still held by a socket of an earlier connection"
             ),
             NotReady::Exited(story) => format!("the server did not {what} port {port}: {story}"),
             NotReady::WrongPort(ports) => format!(
@@ -62,7 +69,7 @@ pub fn wait_bound(
     let mut pause = Duration::from_micros(500);
     loop {
         if program.status().is_some() {
-            return Err(NotReady::Exited(program.exit_story()));
+            return Err(exited(program, proto, port));
         }
         let pid = program.pid();
         let elapsed = start.elapsed();
@@ -82,6 +89,38 @@ pub fn wait_bound(
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(4));
     }
+}
+
+/// Why a program ended before it was bound: with "Address already in use", whether the
+/// port it was given was held (then the program did bind it) or free (then it bound
+/// another one); the hint to read `PORT` is given only for the second.
+fn exited(program: &mut Program, proto: Proto, port: u16) -> NotReady {
+    let story = program.exit_story();
+    if story.contains("Address already in use") && port_held(proto, port) {
+        NotReady::PortHeld(story)
+    } else {
+        NotReady::Exited(story)
+    }
+}
+
+/// True when some socket of the calling thread's network namespace (the program's) is on
+/// local `port`, in any state.
+fn port_held(proto: Proto, port: u16) -> bool {
+    let files = match proto {
+        Proto::Tcp => ["tcp", "tcp6"],
+        Proto::Udp => ["udp", "udp6"],
+    };
+    files.iter().any(|file| {
+        std::fs::read_to_string(format!("/proc/thread-self/net/{file}")).is_ok_and(|table| {
+            table.lines().skip(1).any(|line| {
+                line.split_whitespace()
+                    .nth(1)
+                    .and_then(|local| local.rsplit(':').next())
+                    .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+                    == Some(port)
+            })
+        })
+    })
 }
 
 /// Without `/proc`: TCP readiness by connecting (this uses up one connection, which a

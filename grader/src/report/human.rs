@@ -68,27 +68,29 @@ pub fn render(report: &Report, style: &Style) -> String {
         out.push('\n');
         render_task(&mut out, task, style);
     }
-    let missing: Vec<String> = report
+    // A missing task's message is "missing: ... not found", then a line per suggestion.
+    let (missing, hints): (Vec<String>, Vec<&str>) = report
         .tasks
         .iter()
         .filter(|t| t.status == TaskStatus::Missing)
         .map(|t| {
-            format!(
-                "{} ({})",
-                t.id,
-                t.message
-                    .as_deref()
-                    .unwrap_or("")
-                    .trim_start_matches("missing: ")
+            let message = t.message.as_deref().unwrap_or("");
+            let (first, hint) = message.split_once('\n').unwrap_or((message, ""));
+            (
+                format!("{} ({})", t.id, first.trim_start_matches("missing: ")),
+                hint,
             )
         })
-        .collect();
+        .unzip();
     if !missing.is_empty() {
         let _ = writeln!(
             out,
             "\n{}",
             style.paint("2", &format!("missing: {}", missing.join(", ")))
         );
+    }
+    for hint in hints.iter().flat_map(|h| h.lines()) {
+        let _ = writeln!(out, "  {}", escape::text(hint.as_bytes()));
     }
     let failed: usize = report
         .tasks

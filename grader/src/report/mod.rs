@@ -4,6 +4,7 @@
 //! HTML); every writer reads the same [`Report`], after the rubric was applied to it.
 
 pub mod autolab;
+pub mod board;
 pub mod class;
 pub mod csv;
 pub mod format;

@@ -3,6 +3,7 @@
 //! Discovery only reads the folder; nothing runs here.
 
 pub mod copy;
+pub mod hints;
 pub mod interpreter;
 pub mod manifest;
 pub mod open;

@@ -10,7 +10,7 @@ use crate::prop;
 use crate::session::{CaseError, Server};
 use proptest::collection::vec;
 use proptest::prelude::*;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -81,10 +81,15 @@ fn exchange_all(probe: &UdpProbe, datagrams: &[Vec<u8>]) -> Result<(), CaseError
                 });
             }
             Err(e) => {
+                let what = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                    format!("{e}: the kernel answered that no socket was bound to the server's port any more")
+                } else {
+                    e.to_string()
+                };
                 return Err(CaseError {
-                    message: format!("datagram {n}: {e} (is the server still running?)"),
+                    message: format!("datagram {n} ({} bytes): {what}", d.len()),
                     answered: i > 0,
-                })
+                });
             }
         }
     }
@@ -118,16 +123,28 @@ fn property(ctx: &CheckCtx, datagram: impl Strategy<Value = Vec<u8>>) -> Outcome
         Ok(s) => RefCell::new(s),
         Err(o) => return o,
     };
-    let client = match UdpProbe::new(server.borrow().addr()) {
-        Ok(p) => p,
-        Err(e) => return Outcome::error(format!("could not open a UDP socket: {e}")),
-    };
+    // One client socket while cases pass; after a failure the server may have been
+    // started again (another port, or another namespace), and an error of the old one
+    // (ICMP port unreachable) may wait on the socket: the next case gets a new one.
+    let client: RefCell<Option<UdpProbe>> = RefCell::new(None);
     prop::check(
         ctx,
         ctx.run.cases,
         vec(datagram, 1..=6),
         |d| show(d),
-        |d| server.borrow_mut().run_case(|_| exchange_all(&client, d)),
+        |d| {
+            server.borrow_mut().run_case(|addr| {
+                let mut slot = client.borrow_mut();
+                if slot.is_none() {
+                    *slot = Some(probe(addr)?);
+                }
+                let result = exchange_all(slot.as_ref().expect("a client socket"), d);
+                if result.is_err() {
+                    *slot = None;
+                }
+                result
+            })
+        },
     )
 }
 
@@ -151,7 +168,13 @@ struct Step {
 
 /// Clients take turns as the steps say; after each datagram, the answer must reach the
 /// sender and nobody else.
-fn interleave(addr: SocketAddr, clients: usize, steps: &[Step]) -> Result<(), CaseError> {
+/// `served` is set once any client got an answer in this check.
+fn interleave(
+    addr: SocketAddr,
+    clients: usize,
+    steps: &[Step],
+    served: &Cell<bool>,
+) -> Result<(), CaseError> {
     let probes: Vec<UdpProbe> = (0..clients)
         .map(|_| UdpProbe::new(addr))
         .collect::<Result<_, _>>()
@@ -166,15 +189,20 @@ fn interleave(addr: SocketAddr, clients: usize, steps: &[Step]) -> Result<(), Ca
             prop::waited_out();
             return Err(CaseError {
                 message: format!(
-                    "client {} sent {} and no client got an answer within {} s (a server that answers only the address of its first client fails so: send each answer to the address recvfrom() gave with its datagram)",
+                    "client {} sent {} and no client got an answer within {} s{}",
                     step.who + 1,
                     escape::bytes_short(&step.data, 40),
                     ANSWER.as_secs(),
+                    first_client_hint(addr.port(), served.get()),
                 ),
                 answered,
             });
         };
-        match probes[j].recv(Duration::from_millis(1)) {
+        let got = probes[j].recv(Duration::from_millis(1));
+        if matches!(got, Ok(Some(_))) {
+            served.set(true);
+        }
+        match got {
             Ok(Some(got)) if j == step.who && got == upper(&step.data) => {}
             Ok(Some(got)) => {
                 return Err(CaseError::answered(format!(
@@ -192,11 +220,26 @@ fn interleave(addr: SocketAddr, clients: usize, steps: &[Step]) -> Result<(), Ca
     Ok(())
 }
 
+/// The "first client only" hint, on its evidence: the server answered datagrams earlier in
+/// this check (`served`), and its port is still bound (a server that exited answers nobody,
+/// and the check says it exited).
+fn first_client_hint(port: u16, served: bool) -> String {
+    let bound = crate::sockdiag::bound_sockets(Proto::Udp)
+        .is_ok_and(|sockets| sockets.iter().any(|s| s.port == port));
+    if served && bound {
+        " (the server still runs and answered earlier datagrams, but nothing came to any of this case's clients: a server that answers only the address of its first client fails so; send each answer to the address recvfrom() gave with its datagram)".to_string()
+    } else {
+        String::new()
+    }
+}
+
 fn multi_client(ctx: &CheckCtx) -> Outcome {
     let server = match start(ctx) {
         Ok(s) => RefCell::new(s),
         Err(o) => return o,
     };
+    // Some client got an answer earlier in this check.
+    let served = Cell::new(false);
     let strategy = (2usize..=4).prop_flat_map(|clients| {
         let step = (0..clients, gen::text(24, 24)).prop_map(|(who, data)| Step { who, data });
         (Just(clients), vec(step, 2..=10))
@@ -215,7 +258,7 @@ fn multi_client(ctx: &CheckCtx) -> Outcome {
         |(clients, steps)| {
             server
                 .borrow_mut()
-                .run_case(|addr| interleave(addr, *clients, steps))
+                .run_case(|addr| interleave(addr, *clients, steps, &served))
         },
     )
 }

@@ -5,8 +5,8 @@
 
 use super::{connected, ending};
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
-use crate::checks::clients;
 use crate::checks::inspect::ordinal;
+use crate::checks::{clients, evidence};
 use crate::escape;
 use crate::gen;
 use crate::probe::tcp::{self, Reading};
@@ -100,12 +100,11 @@ fn interleave(
         let (asked, elsewhere) = ask_watching(&streams, step.who, &step.data);
         match asked {
             Err(what) if elsewhere.is_empty() => {
+                let end = ending(server);
+                let hint = lone_hint(&what, &end, pid, addr.port(), advice);
                 return Err(format!(
-                    "with {clients} clients connected, client {who} sent {sent} and {what}, while the other {} stayed connected{}: {} (or a handler reads another client's connection: {})",
+                    "with {clients} clients connected, client {who} sent {sent} and {what}, while the other {} stayed connected{end}{hint}",
                     if clients == 2 { "client" } else { "clients" },
-                    ending(server),
-                    advice.serial,
-                    advice.shared
                 ))
             }
             Err(what) => {
@@ -125,6 +124,32 @@ fn interleave(
         }
     }
     Ok(())
+}
+
+/// The hint for a client that got no right answer while nobody else got anything: "serves
+/// one client at a time" only on its evidence (no answer at all, the server alive, and
+/// clients still waiting in its accept queue); `strip()` when only whitespace at the edges
+/// was lost; none when the server ended (`end` says so) or when an answer came but was
+/// wrong in another way (the message says how).
+fn lone_hint(what: &str, end: &str, pid: u32, port: u16, advice: Advice) -> String {
+    if what.ends_with(STRIPPED) {
+        return format!(": {}", evidence::STRIP_HINT);
+    }
+    if !end.is_empty() || !what.starts_with("got no answer within") {
+        return String::new();
+    }
+    match clients::queue(pid, port).map(|q| q.queued) {
+        Some(waiting) if waiting > 0 => format!(
+            " ({} still waiting to be accepted): {}",
+            if waiting == 1 {
+                "1 client was".to_string()
+            } else {
+                format!("{waiting} clients were")
+            },
+            advice.serial
+        ),
+        _ => String::new(),
+    }
 }
 
 /// Client `who` sends `data` and waits for its answer while watching the others: an
@@ -162,11 +187,18 @@ fn ask_watching(streams: &[TcpStream], who: usize, data: &[u8]) -> (Result<(), S
             break;
         }
     }
-    (
-        clients::judge(&expected, &ex, STEP_ANSWER),
-        strays(streams, who),
-    )
+    let verdict = clients::judge(&expected, &ex, STEP_ANSWER).map_err(|what| {
+        if evidence::stripped(&expected, &[expected.len()], &ex.received) {
+            format!("{what}{STRIPPED}")
+        } else {
+            what
+        }
+    });
+    (verdict, strays(streams, who))
 }
+
+/// Marks an answer that lost exactly the whitespace at its edges (see [`lone_hint`]).
+const STRIPPED: &str = " (only whitespace at the edges was missing)";
 
 /// "; client 2 received "XYZ" instead" for every other client that got something.
 fn strays(streams: &[TcpStream], writer: usize) -> String {

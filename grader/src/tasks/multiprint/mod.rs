@@ -7,6 +7,7 @@
 
 mod judge;
 mod parse;
+mod pieces;
 mod run;
 
 use crate::check::{CheckCtx, CheckDef, Outcome};
@@ -103,7 +104,7 @@ fn every_char_once(ctx: &CheckCtx) -> Outcome {
         Err(why) => Outcome::fail(format!(
             "{}: {}",
             s.shown(),
-            ran.explain(&why.what, why.hint())
+            ran.explain(&why.what, &hint(&why, &ran))
         ))
         .with_counterexample(s.input_shown()),
     }
@@ -343,7 +344,7 @@ fn race_free(ctx: &CheckCtx) -> Outcome {
             return Outcome::fail(format!(
                 "{prefix}{}, {when}: {}",
                 s.shown(),
-                ran.explain(&why.what, why.hint())
+                ran.explain(&why.what, &hint(&why, &ran))
             ))
             .with_counterexample(s.input_shown());
         }
@@ -364,6 +365,15 @@ fn race_free(ctx: &CheckCtx) -> Outcome {
         "{prefix}{}: {RUNS} runs {how}, every character printed once in each",
         s.shown()
     ))
+}
+
+/// What to say after a mismatch: the output lines no whole print accounts for, when there
+/// are such lines (they are where the characters went), else the mismatch's usual cause.
+fn hint(why: &judge::Mismatch, ran: &run::Ran) -> String {
+    match pieces::unread(&String::from_utf8_lossy(&ran.program.stdout.bytes())) {
+        Some(unread) => unread.explain(),
+        None => why.hint().to_string(),
+    }
 }
 
 /// Thread names for a message, at most five.

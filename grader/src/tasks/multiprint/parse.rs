@@ -9,7 +9,9 @@
 //! every piece between two `: ` is the end of one print followed by the next print's thread
 //! name. It splits such a piece after `I'm done!`, or before the longest thread name known
 //! from the starts of lines (so `waiting for buffer to emptyThread-3` splits well), or
-//! else after its first character (a job is one character).
+//! takes it whole as a name when it is shaped like a known one (`Thread-2` when `Thread-1`
+//! is known: a print cut off right after its name), or else splits after its first
+//! character (a job is one character).
 
 use std::collections::HashSet;
 
@@ -94,10 +96,23 @@ fn split_piece<'a>(piece: &'a str, known: &HashSet<&str>) -> (&'a str, &'a str) 
     {
         return piece.split_at(piece.len() - name.len());
     }
+    // A whole piece shaped like a known name ("Thread-2" when "Thread-1" is known) is a
+    // print cut off right after its name, before its text.
+    if known
+        .iter()
+        .any(|name| shape(name) == shape(piece) && name.chars().next() == piece.chars().next())
+    {
+        return ("", piece);
+    }
     match piece.chars().next() {
         Some(c) => piece.split_at(c.len_utf8()),
         None => ("", ""),
     }
+}
+
+/// A name without its digits: "Thread-12 (consumer)" -> "Thread- (consumer)".
+fn shape(name: &str) -> String {
+    name.chars().filter(|c| !c.is_ascii_digit()).collect()
 }
 
 #[cfg(test)]
@@ -178,6 +193,25 @@ mod tests {
         assert_eq!(
             jobs("Thread-1: aWorker-9: b\n"),
             pairs(&[("Thread-1", 'a'), ("Worker-9", 'b')])
+        );
+    }
+
+    #[test]
+    fn a_print_cut_after_its_name_leaves_the_next_print_whole() {
+        let out = "Thread-1: a\nThread-3: Thread-2: I'm done!\nb\n";
+        assert_eq!(jobs(out), pairs(&[("Thread-1", 'a')]));
+        assert_eq!(done(out), ["Thread-2"]);
+        assert_eq!(
+            parse(out)[1],
+            Print {
+                name: "Thread-3".into(),
+                text: String::new()
+            }
+        );
+        // A digit job before a name is still a job.
+        assert_eq!(
+            jobs("Thread-1: 7Thread-2: b\n"),
+            pairs(&[("Thread-1", '7'), ("Thread-2", 'b')])
         );
     }
 
