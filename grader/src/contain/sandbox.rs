@@ -136,4 +136,3 @@ fn unsafe_uid() -> u32 {
     // SAFETY: getuid has no preconditions.
     unsafe { libc::getuid() }
 }
-

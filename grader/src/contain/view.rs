@@ -36,8 +36,8 @@ const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 enum Step {
     /// `mkdir` (an existing folder is fine), then `chmod` to the mode.
     Mkdir(CString, libc::mode_t),
-    /// An empty file to mount a file onto.
-    Touch(CString),
+    /// An empty file to mount a file onto, with this mode.
+    Touch(CString, libc::mode_t),
     /// `symlink(target, path)`.
     Symlink(CString, CString),
     /// A tmpfs with these options.
@@ -104,13 +104,14 @@ impl Builder {
         let Ok(meta) = std::fs::metadata(p) else {
             return;
         };
+        // Folders made on the way may be crossed, not listed: `/root` shows nothing.
         if meta.is_dir() {
-            self.mkdirs(p, 0o755);
+            self.mkdirs(p, 0o711);
         } else {
             if let Some(parent) = p.parent() {
-                self.mkdirs(parent, 0o755);
+                self.mkdirs(parent, 0o711);
             }
-            self.steps.push(Step::Touch(c(&self.inside(p))));
+            self.steps.push(Step::Touch(c(&self.inside(p)), 0o644));
         }
         self.steps
             .push(Step::Bind(c(p), c(&self.inside(p)), read_only));
@@ -138,13 +139,13 @@ pub fn plan(root: &Path, cwd: &Path, argv: &[String], env: &[(String, String)]) 
             Err(_) => {}
         }
     }
+    // An empty file nobody but root may read, bound over each hidden file.
+    let sealed = b.inside(Path::new("/.sealed"));
+    b.steps.push(Step::Touch(c(&sealed), 0));
     for f in HIDDEN {
         if Path::new(f).exists() {
-            b.steps.push(Step::Bind(
-                c(Path::new("/dev/null")),
-                c(&b.inside(Path::new(f))),
-                true,
-            ));
+            b.steps
+                .push(Step::Bind(c(&sealed), c(&b.inside(Path::new(f))), true));
         }
     }
     // Devices, and the scratch space: one capped tmpfs behind /tmp, /var/tmp and /dev/shm,
@@ -158,7 +159,7 @@ pub fn plan(root: &Path, cwd: &Path, argv: &[String], env: &[(String, String)]) 
     for d in DEVICES {
         let p = dev.join(d);
         if p.exists() {
-            b.steps.push(Step::Touch(c(&b.inside(&p))));
+            b.steps.push(Step::Touch(c(&b.inside(&p)), 0o644));
             b.steps.push(Step::Bind(c(&p), c(&b.inside(&p)), false));
         }
     }
@@ -262,16 +263,17 @@ pub fn apply(plan: &Plan) -> std::io::Result<()> {
                     }
                     check(libc::chmod(p.as_ptr(), *mode))?;
                 }
-                Step::Touch(p) => {
+                Step::Touch(p, mode) => {
                     let fd = libc::open(
                         p.as_ptr(),
                         libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
-                        0o644,
+                        *mode as libc::c_uint,
                     );
                     if fd < 0 {
                         return Err(std::io::Error::last_os_error());
                     }
                     libc::close(fd);
+                    check(libc::chmod(p.as_ptr(), *mode))?;
                 }
                 Step::Symlink(target, p) => check(libc::symlink(target.as_ptr(), p.as_ptr()))?,
                 Step::Tmpfs(p, opts) => check(libc::mount(
@@ -373,7 +375,10 @@ mod tests {
             .collect();
         assert!(binds.contains(&"/tmp".to_string()), "{binds:?}");
         assert!(binds.contains(&"/usr ro".to_string()), "{binds:?}");
-        assert!(binds.contains(&"/dev/null ro".to_string()), "{binds:?}");
+        assert!(
+            binds.contains(&"/tmp/grader-box-test/.sealed ro".to_string()),
+            "{binds:?}"
+        );
         assert!(
             binds
                 .iter()
