@@ -86,7 +86,7 @@ pub fn report() -> (String, bool) {
         name: "read-only submission",
         works: ro.is_ok(),
         detail: match ro {
-            Ok(()) => "each program sees the original submission read-only (a mount namespace of its own)".into(),
+            Ok(()) => "each program sees the original submission read-only (a mount namespace of its own); the fallback where there is no box below".into(),
             Err(why) => format!("{why}\n    programs still work on a private copy, but one that learns the original's path can write there"),
         },
     });
@@ -115,7 +115,7 @@ pub fn report() -> (String, bool) {
         works: id.is_ok(),
         detail: match id {
             Ok(()) => format!(
-                "programs run as uid/gid {}, keeping only CAP_DAC_READ_SEARCH (to reach the interpreter), RLIMIT_NPROC {}",
+                "programs run as uid/gid {}, keeping only CAP_DAC_READ_SEARCH (to reach the interpreter), RLIMIT_NPROC {}; the fallback where there is no box below",
                 uid::ID,
                 limits::USER_PROCESSES
             ),
