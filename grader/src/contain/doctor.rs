@@ -197,19 +197,27 @@ fn boxes(root: bool, ns_works: bool) -> Vec<Line> {
             true
         })
     } else if ns_works {
-        // The grader's user namespace is made only by a run; its boxes have no uid of
-        // their own.
+        // The grader's user namespace is made only by a run (doctor is already
+        // multi-threaded): a run tries the box there and lists it in the report's
+        // `isolation` when it works; its boxes have no uid of their own.
         Ok(false)
     } else {
         Err("needs root, or unprivileged user namespaces (see above)".to_string())
+    };
+    let own_uid = made.clone();
+    let untested = if made == Ok(false) {
+        " (as an ordinary user: each run tries it in its user namespace, and its report's isolation says whether it worked)"
+    } else {
+        ""
     };
     let fallback = "\n    programs run in the host's PID namespace and file system: the cookie, the cgroup and the watcher still find what they start";
     let line = |name, works: Result<String, String>| Line {
         name,
         works: works.is_ok(),
-        detail: works.unwrap_or_else(|why| format!("{why}{fallback}")),
+        detail: works
+            .map(|how| format!("{how}{untested}"))
+            .unwrap_or_else(|why| format!("{why}{fallback}")),
     };
-    let own_uid = made.clone();
     vec![
         line(
             "pid namespace per program",
