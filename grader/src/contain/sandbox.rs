@@ -7,9 +7,6 @@ use super::{boxuid, pidns, view};
 use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
 
-/// Where the box's scratch space is seen by its reaper (mode 0700, not for the program).
-const SCRATCH: &std::ffi::CStr = c"/.box";
-
 /// What the box layer can do here (when it works at all).
 #[derive(Debug)]
 pub struct Sandbox {
@@ -56,7 +53,7 @@ impl Sandbox {
 /// In the child, between fork and exec: into the box. Returns only in the program.
 /// Async-signal-safe.
 pub fn apply(spec: &Spec) -> std::io::Result<()> {
-    pidns::enter(spec.report, SCRATCH)?;
+    pidns::enter(spec.report, &spec.plan.scratch)?;
     view::apply(&spec.plan)?;
     boxuid::drop_to(spec.uid)
 }
