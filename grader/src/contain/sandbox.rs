@@ -94,7 +94,7 @@ fn try_once(sandbox: &Sandbox) -> Result<(), String> {
     let script = format!(
         "[ $$ = 2 ] || exit 3; [ -s /etc/shadow ] && exit 4; [ -e '{}' ] && exit 5; [ \"$(id -u)\" = {} ] || exit 6; echo x > ok || exit 8; exit 7",
         hidden.display(),
-        uid.map_or_else(|| unsafe_uid().to_string(), |u| u.to_string()),
+        uid.map_or_else(|| current_uid().to_string(), |u| u.to_string()),
     );
     let mut report = pidns::Report::new().map_err(|e| e.to_string())?;
     let spec = sandbox.spec(
@@ -129,7 +129,7 @@ fn try_once(sandbox: &Sandbox) -> Result<(), String> {
     }
 }
 
-fn unsafe_uid() -> u32 {
+fn current_uid() -> u32 {
     // SAFETY: getuid has no preconditions.
     unsafe { libc::getuid() }
 }
