@@ -141,7 +141,8 @@ fn a_program_cannot_change_the_original_submission(#[values(Mode::Auto, Mode::No
     assert_eq!(code, 0, "{report}");
     assert_clean(&report);
     let layers = report["isolation"].to_string();
-    if !layers.contains("read-only-submission") {
+    // A box's view does not hold the original at all; without one, a read-only bind.
+    if !layers.contains("read-only-submission") && !layers.contains("private-filesystem") {
         eprintln!("mount namespaces are not available here: the original is not protected");
         return;
     }
@@ -322,4 +323,278 @@ fn doctor_lists_the_layers() {
     ] {
         assert!(text.contains(layer), "{layer} missing:\n{text}");
     }
+}
+
+// ---------------------------------------------------------------- one box per program
+
+/// A name no other test or run uses: the test's own marker.
+fn nonce() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    format!("{}{:09}", std::process::id(), t.subsec_nanos())
+}
+
+/// Copies the files of fixture `name` into a fresh temporary folder.
+fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(fixtures().join("hostile").join(name)).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), dir.path().join(f.file_name())).unwrap();
+    }
+    dir
+}
+
+/// Whether the run's report lists `layer` in force; if not, says why the test stops.
+fn has_layer(report: &serde_json::Value, layer: &str) -> bool {
+    let there = report["isolation"]
+        .as_array()
+        .is_some_and(|l| l.iter().any(|x| x == layer));
+    if !there {
+        eprintln!("{layer} is not available here (see `grader doctor`): its promise is not tested");
+    }
+    there
+}
+
+/// Processes whose command line is exactly `argv` (zombies have none).
+fn processes_running(argv: &[&str]) -> Vec<u32> {
+    let want: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want))
+        .collect()
+}
+
+/// Polls (fast) until `argv` runs nowhere, at most `within`; returns what is left.
+fn gone_within(argv: &[&str], within: Duration) -> Vec<u32> {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = processes_running(argv);
+        if left.is_empty() || Instant::now() >= deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Regression (issue 12, item 1): `sh -c 'setsid env -i sleep 150 & exec python3 ...'`
+/// forked before the program was in its cgroup and cleared the cookie, and 4-7 sleepers
+/// were left after every run. In a box the kernel ends them with the program.
+#[rstest]
+fn a_shell_start_that_setsid_forks_and_clears_its_environment_leaves_nothing(
+    #[values(Mode::Auto, Mode::None, Mode::Bare)] mode: Mode,
+) {
+    let dir = copy_fixture("shell-escapee");
+    let sleeper = format!("150.{}", nonce());
+    let manifest = std::fs::read_to_string(dir.path().join("grader.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("grader.toml"),
+        manifest.replace("sleep 150", &format!("sleep {sleeper}")),
+    )
+    .unwrap();
+    let (report, code, _) = run(
+        dir.path(),
+        mode,
+        &[
+            "--task",
+            "tcp-upper",
+            "--check",
+            "echo",
+            "--check",
+            "reuse-addr",
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    let left = gone_within(&["sleep", &sleeper], Duration::from_secs(5));
+    if !has_layer(&report, "pid-namespace") {
+        for pid in left {
+            // SAFETY: kill(2) of a sleeper this test started; nothing else matches.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        return;
+    }
+    assert!(left.is_empty(), "{mode:?}: sleepers left: {left:?}");
+    assert_clean(&report);
+}
+
+/// Writes a student folder `name` in `class` from fixture files.
+fn student(class: &Path, name: &str, files: &[(&str, &Path)]) -> std::path::PathBuf {
+    let dir = class.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (to, from) in files {
+        std::fs::copy(from, dir.join(to)).unwrap();
+    }
+    dir
+}
+
+/// Regression (issue 12, item 2): in a batch with `--jobs 2`, a student's server looked
+/// for its neighbour through `/proc`, wrote into its working copy, traced it and killed
+/// it on every start (6/6 became 1/6). In boxes every attack is refused: the attacker's
+/// own answers would say "PWNED" after any success, and the victim's grade equals its
+/// grade alone.
+#[test]
+fn students_graded_side_by_side_cannot_attack_each_other() {
+    let work = tempfile::tempdir().unwrap();
+    let class = work.path().join("class");
+    let hostile = fixtures().join("hostile");
+    let victim = student(
+        &class,
+        "victim",
+        &[("server1.py", &hostile.join("shell-escapee/server1.py"))],
+    );
+    std::fs::write(
+        victim.join("victim.txt"),
+        "the attacker looks for this file\n",
+    )
+    .unwrap();
+    student(
+        &class,
+        "attacker",
+        &[("server1.py", &hostile.join("neighbour-attack/server1.py"))],
+    );
+    let before = snapshot(&victim);
+    let (alone, code, _) = run(&victim, Mode::Auto, &["--task", "tcp-upper"]);
+    assert_eq!(code, 0, "{alone}");
+    if !has_layer(&alone, "box-uid") {
+        return;
+    }
+    let out = work.path().join("out");
+    let batch = grader()
+        .arg("batch")
+        .arg(&class)
+        .arg("--out")
+        .arg(&out)
+        .args(["--seed", "7", "--task", "tcp-upper", "--jobs", "2"])
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    let read = |s: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(out.join(s).join("report.json")).unwrap())
+            .unwrap_or_else(|e| panic!("{s}: {e}; {}", String::from_utf8_lossy(&batch.stderr)))
+    };
+    let (v, a) = (read("victim"), read("attacker"));
+    let statuses = |r: &serde_json::Value| -> Vec<(String, String)> {
+        r["tasks"][0]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].to_string(),
+                    format!("{} {}", c["status"], c["message"]),
+                )
+            })
+            .collect()
+    };
+    for (id, status) in statuses(&a) {
+        assert!(
+            status.starts_with("\"pass\""),
+            "an attack worked ({id}): {status}"
+        );
+    }
+    let alone: Vec<_> = statuses(&alone)
+        .into_iter()
+        .map(|(id, s)| (id, s[..6].to_string()))
+        .collect();
+    let beside: Vec<_> = statuses(&v)
+        .into_iter()
+        .map(|(id, s)| (id, s[..6].to_string()))
+        .collect();
+    assert_eq!(
+        beside, alone,
+        "the victim's grade changed beside the attacker"
+    );
+    assert_eq!(snapshot(&victim), before, "the victim's folder changed");
+    assert_clean(&v);
+    assert_clean(&a);
+}
+
+/// Regression (issue 12, item 3): with `CAP_DAC_READ_SEARCH` a program read
+/// `/etc/shadow`, listed `/root` and read the grader's tests and other students' copies,
+/// and the report quoted them. In a box every read is refused and nothing is quoted.
+#[rstest]
+fn a_program_cannot_read_secrets_and_nothing_is_quoted(
+    #[values(Mode::Auto, Mode::None)] mode: Mode,
+) {
+    let dir = copy_fixture("reads-secrets");
+    let secrets = tempfile::tempdir().unwrap();
+    let marker = format!("hidden-test-{}", nonce());
+    let hidden = secrets.path().join("hidden_tests.txt");
+    std::fs::write(&hidden, &marker).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(secrets.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let grader_folder = crate::common::root();
+    std::fs::write(
+        dir.path().join("secrets.txt"),
+        format!(
+            "{}\n{}\n{}\n{}\n",
+            hidden.display(),
+            grader_folder.join("tests").display(),
+            grader_folder.join("grader/src").display(),
+            fixtures().join("good/lecture/server1.py").display(),
+        ),
+    )
+    .unwrap();
+    let (report, code, _) = run(
+        dir.path(),
+        mode,
+        &["--task", "tcp-upper", "--check", "echo"],
+    );
+    let text = report.to_string();
+    if !has_layer(&report, "private-filesystem") {
+        return;
+    }
+    assert_eq!(code, 0, "something could be read: {text}");
+    assert!(
+        !text.contains(&marker) && !text.contains("LEAKED"),
+        "{text}"
+    );
+    assert_clean(&report);
+}
+
+/// Regression (issue 12, item 5): `/tmp`, `/var/tmp` and `/dev/shm` were the host's, and
+/// what a program wrote stayed there. In a box they share one capped tmpfs: a program
+/// that fills them is stopped by the cap, the report says so, and nothing is left.
+#[rstest]
+fn writes_to_tmp_are_private_capped_and_gone(#[values(Mode::Auto, Mode::None)] mode: Mode) {
+    let dir = copy_fixture("fills-scratch");
+    let marker = format!("grader-test-fill-{}", nonce());
+    std::fs::write(dir.path().join("marker.txt"), &marker).unwrap();
+    // Without a box the program would fill the host's folders: find out first.
+    let (probe, _, _) = run(
+        &fixtures().join("hostile/exits-at-once"),
+        mode,
+        &["--task", "tcp-upper", "--check", "echo"],
+    );
+    if !has_layer(&probe, "scratch-quota") {
+        return;
+    }
+    let (report, code, took) = run(
+        dir.path(),
+        mode,
+        &["--task", "tcp-upper", "--check", "echo"],
+    );
+    assert_eq!(code, 1, "{report}");
+    let check = &report["tasks"][0]["checks"][0];
+    let message = check["message"].as_str().unwrap();
+    assert_eq!(check["status"], "fail", "{message}");
+    assert!(
+        message.contains("it filled the 64 MiB it may write in /tmp, /var/tmp and /dev/shm"),
+        "{message}"
+    );
+    assert!(took < Duration::from_secs(40), "took {took:?}");
+    for folder in ["/tmp", "/var/tmp", "/dev/shm"] {
+        let left: Vec<_> = std::fs::read_dir(folder)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&marker))
+            .map(|e| e.path())
+            .collect();
+        assert!(left.is_empty(), "left on the host: {left:?}");
+    }
+    assert_clean(&report);
 }

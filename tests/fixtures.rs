@@ -15,6 +15,8 @@ fn fixture_verdicts_match_the_table(
     #[files("../fixtures/good/*")]
     #[files("../fixtures/bad/*")]
     #[files("../fixtures/reference")]
+    #[files("../fixtures/hostile/shell-escapee")]
+    #[files("../fixtures/hostile/neighbour-attack")]
     dir: PathBuf,
 ) {
     let rel = dir

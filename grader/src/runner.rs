@@ -79,6 +79,8 @@ struct Prepared {
     shown: Vec<String>,
     target: Result<Target, Unrunnable>,
     _workdir: Option<tempfile::TempDir>,
+    /// The box uid that owns the working copy (root with boxes), held while it is used.
+    _lease: Option<contain::boxuid::Lease>,
 }
 
 /// Why a present task cannot run at all. Each of its checks is then listed with this
@@ -136,6 +138,7 @@ fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
                 shown: vec![],
                 target,
                 _workdir: None,
+                _lease: None,
             };
         }
     };
@@ -145,11 +148,26 @@ fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
         .and_then(|dir| {
             copy::copy_tree(&plan.submission.dir, dir.path())
                 .map_err(|e| Unrunnable::grader(format!("could not copy the submission: {e}")))?;
-            if contain::layers().uid.is_ok() {
-                contain::uid::hand_over(dir.path()).map_err(|e| {
+            let boxed = contain::layers()
+                .sandbox
+                .as_ref()
+                .is_ok_and(|sb| sb.own_uid);
+            let lease = if boxed {
+                // The working copy belongs to a uid of its own (mode 0700, as made).
+                let lease = contain::boxuid::lease()
+                    .map_err(|e| Unrunnable::grader(format!("could not lease a box uid: {e}")))?;
+                contain::uid::hand_over_to(dir.path(), lease.uid).map_err(|e| {
                     Unrunnable::grader(format!("could not hand the working copy over: {e}"))
                 })?;
-            }
+                Some(lease)
+            } else {
+                if contain::layers().uid.is_ok() {
+                    contain::uid::hand_over(dir.path()).map_err(|e| {
+                        Unrunnable::grader(format!("could not hand the working copy over: {e}"))
+                    })?;
+                }
+                None
+            };
             if let Some(reason) = unstartable(&argv[0], dir.path()) {
                 return Err(Unrunnable {
                     status: Status::Fail,
@@ -169,20 +187,22 @@ fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
                 workdir: dir.path().to_path_buf(),
                 python,
             };
-            Ok((target, dir))
+            Ok((target, dir, lease))
         });
     match result {
-        Ok((target, dir)) => Prepared {
+        Ok((target, dir, lease)) => Prepared {
             entry: entry.clone(),
             shown: argv.clone(),
             target: Ok(target),
             _workdir: Some(dir),
+            _lease: lease,
         },
         Err(e) => Prepared {
             entry: entry.clone(),
             shown: argv.clone(),
             target: Err(e),
             _workdir: None,
+            _lease: None,
         },
     }
 }

@@ -2,7 +2,7 @@
 //! does not, why and what would make it work. It tests each layer the way a run would
 //! use it, without keeping anything (the user namespace test runs in a child).
 
-use super::{cgroup, limits, netns, readonly, uid, userns};
+use super::{cgroup, limits, netns, readonly, sandbox, uid, userns, view};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -86,7 +86,7 @@ pub fn report() -> (String, bool) {
         name: "read-only submission",
         works: ro.is_ok(),
         detail: match ro {
-            Ok(()) => "each program sees the original submission read-only (a mount namespace of its own)".into(),
+            Ok(()) => "each program sees the original submission read-only (a mount namespace of its own); the fallback where there is no box below".into(),
             Err(why) => format!("{why}\n    programs still work on a private copy, but one that learns the original's path can write there"),
         },
     });
@@ -115,13 +115,14 @@ pub fn report() -> (String, bool) {
         works: id.is_ok(),
         detail: match id {
             Ok(()) => format!(
-                "programs run as uid/gid {}, keeping only CAP_DAC_READ_SEARCH (to reach the interpreter), RLIMIT_NPROC {}",
+                "programs run as uid/gid {}, keeping only CAP_DAC_READ_SEARCH (to reach the interpreter), RLIMIT_NPROC {}; the fallback where there is no box below",
                 uid::ID,
                 limits::USER_PROCESSES
             ),
             Err(why) => format!("{why}\n    programs run as the grader's own user"),
         },
     });
+    lines.extend(boxes(root, ns_works));
     let mut out = String::new();
     for l in &lines {
         let _ = writeln!(
@@ -184,4 +185,59 @@ fn userns_fix() -> String {
     }
     fixes.push("or run the grader as root");
     fixes.join("; ")
+}
+
+/// The box layers: whether a box can be made here, and then what it gives.
+fn boxes(root: bool, ns_works: bool) -> Vec<Line> {
+    let made = if std::env::var("GRADER_BOX").as_deref() == Ok("off") {
+        Err("turned off by GRADER_BOX=off".to_string())
+    } else if root {
+        sandbox::probe(true).map(|sb| {
+            sb.remove();
+            true
+        })
+    } else if ns_works {
+        // The grader's user namespace is made only by a run (doctor is already
+        // multi-threaded): a run tries the box there and lists it in the report's
+        // `isolation` when it works; its boxes have no uid of their own.
+        Ok(false)
+    } else {
+        Err("needs root, or unprivileged user namespaces (see above)".to_string())
+    };
+    let own_uid = made.clone();
+    let untested = if made == Ok(false) {
+        " (as an ordinary user: each run tries it in its user namespace, and its report's isolation says whether it worked)"
+    } else {
+        ""
+    };
+    let fallback = "\n    programs run in the host's PID namespace and file system: the cookie, the cgroup and the watcher still find what they start";
+    let line = |name, works: Result<String, String>| Line {
+        name,
+        works: works.is_ok(),
+        detail: works
+            .map(|how| format!("{how}{untested}"))
+            .unwrap_or_else(|why| format!("{why}{fallback}")),
+    };
+    vec![
+        line(
+            "pid namespace per program",
+            made.as_ref().map(|_| "each program is pid 2 of a box whose init is the grader's reaper: when it ends, the kernel kills everything it started, however it forked, setsid'd or cleared its environment".into()).map_err(Clone::clone),
+        ),
+        line(
+            "private file system",
+            made.as_ref().map(|_| "a box sees the system folders and the interpreter read-only, its working copy, and its own /tmp, /var/tmp, /dev/shm and /proc; not /root, home folders, the grader, the original submission or other boxes".into()).map_err(Clone::clone),
+        ),
+        line(
+            "scratch quota",
+            made.as_ref().map(|_| format!("/tmp, /var/tmp and /dev/shm share one {} MiB tmpfs per box, gone with it; files {} MiB each", view::SCRATCH_BYTES >> 20, limits::FILE_SIZE >> 20)).map_err(Clone::clone),
+        ),
+        line(
+            "uid per box",
+            match own_uid {
+                Ok(true) => Ok(format!("each working copy and its programs get a uid of their own ({} + n), mode 0700, and no capability at all", super::boxuid::FIRST)),
+                Ok(false) => Err("needs root: boxes run under the grader's own uid, without capabilities".into()),
+                Err(why) => Err(why),
+            },
+        ),
+    ]
 }

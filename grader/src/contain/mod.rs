@@ -14,22 +14,30 @@
 //!   ([`cgroup`]);
 //! - where mount namespaces can be made, the original submission read-only for programs
 //!   ([`readonly`]);
-//! - as root, programs under an unprivileged uid ([`uid`]).
+//! - as root, programs under an unprivileged uid ([`uid`]);
+//! - where the grader may make namespaces, one box per program ([`sandbox`]): a PID
+//!   namespace whose init is the grader's reaper ([`pidns`]), a private filesystem view
+//!   with capped scratch space ([`view`]), and (as root) a uid of its own without any
+//!   capability ([`boxuid`]). It supersedes the read-only submission and the shared uid.
 //!
 //! [`init`] chooses the layers once at start-up from what the machine allows and what
 //! `--isolate` asks; [`layers`] tells the rest of the grader; [`doctor`] explains them.
 
+pub mod boxuid;
 pub mod cgroup;
 pub mod cookie;
 pub mod doctor;
 pub mod limits;
 pub mod monitor;
 pub mod netns;
+pub mod pidns;
 pub mod readonly;
 pub mod registry;
+pub mod sandbox;
 pub mod signals;
 pub mod uid;
 pub mod userns;
+pub mod view;
 
 use std::sync::OnceLock;
 
@@ -59,6 +67,8 @@ pub struct Layers {
     pub readonly: Result<(), String>,
     /// Programs run under uid [`uid::ID`] (root), or why not.
     pub uid: Result<(), String>,
+    /// One box per program (PID namespace, private view, own uid as root), or why not.
+    pub sandbox: Result<sandbox::Sandbox, String>,
 }
 
 impl Layers {
@@ -71,6 +81,7 @@ impl Layers {
             cgroup: Err("not set up".into()),
             readonly: Err("not set up".into()),
             uid: Err("not set up".into()),
+            sandbox: Err("not set up".into()),
         }
     }
 
@@ -100,11 +111,20 @@ impl Layers {
         if self.cgroup.is_ok() {
             out.push("cgroup");
         }
-        if self.readonly.is_ok() {
-            out.push("read-only-submission");
-        }
-        if self.uid.is_ok() {
-            out.push("unprivileged-uid");
+        if let Ok(sb) = &self.sandbox {
+            out.push("pid-namespace");
+            out.push("private-filesystem");
+            out.push("scratch-quota");
+            if sb.own_uid {
+                out.push("box-uid");
+            }
+        } else {
+            if self.readonly.is_ok() {
+                out.push("read-only-submission");
+            }
+            if self.uid.is_ok() {
+                out.push("unprivileged-uid");
+            }
         }
         out
     }
@@ -150,6 +170,17 @@ pub fn init(isolate: Isolate) -> Result<&'static Layers, String> {
     } else {
         uid::probe()
     };
+    // Root of the machine, not of the grader's own user namespace (where only its own
+    // uid is mapped: no uid per box there).
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0 && !layers.userns;
+    layers.sandbox = if std::env::var("GRADER_BOX").as_deref() == Ok("off") {
+        Err("turned off by GRADER_BOX=off".into())
+    } else if !root && !layers.userns {
+        Err("needs root, or the grader's user namespace (not made with --isolate none)".into())
+    } else {
+        sandbox::probe(root)
+    };
     let _ = LAYERS.set(layers);
     Ok(self::layers())
 }
@@ -175,5 +206,8 @@ pub fn finish() {
     cookie::sweep(cookie::Match::Run(&layers.run_id));
     if let Ok(cg) = &layers.cgroup {
         cg.remove();
+    }
+    if let Ok(sb) = &layers.sandbox {
+        sb.remove();
     }
 }

@@ -82,19 +82,24 @@ pub fn apply() -> std::io::Result<()> {
 
 /// Gives `dir` and everything in it to [`ID`] (links are not followed).
 pub fn hand_over(dir: &Path) -> std::io::Result<()> {
-    chown(dir)?;
+    hand_over_to(dir, ID)
+}
+
+/// Gives `dir` and everything in it to uid and gid `id` (links are not followed).
+pub fn hand_over_to(dir: &Path, id: u32) -> std::io::Result<()> {
+    chown(dir, id)?;
     if dir.is_dir() && !dir.is_symlink() {
         for entry in std::fs::read_dir(dir)? {
-            hand_over(&entry?.path())?;
+            hand_over_to(&entry?.path(), id)?;
         }
     }
     Ok(())
 }
 
-fn chown(path: &Path) -> std::io::Result<()> {
+fn chown(path: &Path, id: u32) -> std::io::Result<()> {
     let c = CString::new(path.as_os_str().as_bytes())?;
     // SAFETY: lchown on a NUL-terminated path we own.
-    if unsafe { libc::lchown(c.as_ptr(), ID, ID) } != 0 {
+    if unsafe { libc::lchown(c.as_ptr(), id, id) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
@@ -104,6 +109,11 @@ fn chown(path: &Path) -> std::io::Result<()> {
 /// the grader's temporary folders (directly in the temporary directory, named
 /// `grader-*`), gives that folder to [`ID`] so the program can write there.
 pub fn hand_over_parent(value: &str) {
+    hand_over_parent_to(value, ID)
+}
+
+/// [`hand_over_parent`] to uid and gid `id` (a box's).
+pub fn hand_over_parent_to(value: &str, id: u32) {
     let path = Path::new(value);
     if !path.is_absolute() {
         return;
@@ -111,14 +121,19 @@ pub fn hand_over_parent(value: &str) {
     let Some(parent) = path.parent() else {
         return;
     };
-    let tmp = std::env::temp_dir();
-    let ours = parent.parent() == Some(tmp.as_path())
-        && parent
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("grader-"));
-    if ours && parent.is_dir() {
-        let _ = chown(parent);
+    if is_graders_temporary(parent) && parent.is_dir() {
+        let _ = chown(parent, id);
     }
+}
+
+/// Whether `dir` is one of the grader's own temporary folders: directly in the temporary
+/// directory, named `grader-*`.
+pub fn is_graders_temporary(dir: &Path) -> bool {
+    let tmp = std::env::temp_dir();
+    dir.parent() == Some(tmp.as_path())
+        && dir
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("grader-"))
 }
 
 /// Whether programs can run under [`ID`] here: root, and the sequence works for

@@ -2,7 +2,10 @@
 //! output captured and capped, its resource limits set, its cookie in its environment and
 //! (as root) in a cgroup of its own; watched while it runs ([`crate::contain`]); killed as
 //! a whole group when the grader is done with it (SIGTERM, a short grace, then SIGKILL),
-//! also when the handle is dropped on any path, and then swept for escapees.
+//! also when the handle is dropped on any path, and then swept for escapees. Where the
+//! machine allows it, the program runs in a box of its own ([`crate::contain::sandbox`]):
+//! the process the grader waits for is then the box's keeper, and [`Program::pid`] the
+//! program itself, as the host sees it.
 
 use super::capture::Capture;
 use super::exits;
@@ -53,6 +56,13 @@ pub struct Program {
     cgroup: Option<Arc<ProgramCgroup>>,
     /// Where it notes that it ended on its own (the check's journal).
     journal: Option<exits::Journal>,
+    /// In a box: the program's host pid, as it reported it.
+    host_pid: Option<u32>,
+    /// In a box: its report pipe, and whether the box's scratch space was found full.
+    report: Option<contain::pidns::Report>,
+    full: Option<bool>,
+    /// In a box whose working copy has no box uid: the uid leased for this program alone.
+    _lease: Option<contain::boxuid::Lease>,
 }
 
 impl Program {
@@ -77,7 +87,31 @@ impl Program {
             .ok()
             .and_then(|run| run.program().ok())
             .map(Arc::new);
-        let drop_uid = layers.uid.is_ok();
+        let sandbox = layers.sandbox.as_ref().ok();
+        let mut report = None;
+        let mut lease = None;
+        let boxed = match sandbox {
+            Some(sb) => {
+                let uid = if sb.own_uid {
+                    Some(box_uid(&launch.cwd, &mut lease)?)
+                } else {
+                    None
+                };
+                if let Some(uid) = uid {
+                    for (key, value) in &launch.env {
+                        if key.starts_with("GRADER_") {
+                            contain::uid::hand_over_parent_to(value, uid);
+                        }
+                    }
+                }
+                let pipe = contain::pidns::Report::new()?;
+                let spec = sb.spec(&launch.cwd, &launch.argv, &launch.env, uid, pipe.write_fd());
+                report = Some(pipe);
+                Some((spec, uid.is_some()))
+            }
+            None => None,
+        };
+        let drop_uid = boxed.is_none() && layers.uid.is_ok();
         if drop_uid {
             // Paths handed to the program to write (instrumentation logs) become its own.
             for (key, value) in &launch.env {
@@ -86,7 +120,7 @@ impl Program {
                 }
             }
         }
-        let readonly = if layers.readonly.is_ok() {
+        let readonly = if boxed.is_none() && layers.readonly.is_ok() {
             contain::readonly::protected()
         } else {
             Vec::new()
@@ -106,22 +140,35 @@ impl Program {
             .stderr(Stdio::piped())
             .process_group(0);
         // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                contain::limits::apply(drop_uid)?;
-                contain::readonly::apply(&readonly)?;
-                if drop_uid {
-                    contain::uid::apply()?;
-                }
-                // If the grader dies, the program dies with it (Linux only).
-                #[cfg(target_os = "linux")]
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
+        if let Some((spec, own_uid)) = boxed {
+            unsafe {
+                cmd.pre_exec(move || {
+                    contain::limits::apply(own_uid)?;
+                    // The keeper dies with the grader; the box dies with the keeper.
+                    #[cfg(target_os = "linux")]
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    contain::sandbox::apply(&spec)
+                });
+            }
+        } else {
+            unsafe {
+                cmd.pre_exec(move || {
+                    contain::limits::apply(drop_uid)?;
+                    contain::readonly::apply(&readonly)?;
+                    if drop_uid {
+                        contain::uid::apply()?;
+                    }
+                    // If the grader dies, the program dies with it (Linux only).
+                    #[cfg(target_os = "linux")]
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
         }
         let mut child = cmd.spawn()?;
+        let host_pid = report.as_mut().and_then(|r| r.started());
         if let Some(cg) = &cgroup {
-            contain::cgroup::adopt_later(Arc::clone(cg), child.id());
+            contain::cgroup::adopt_later(Arc::clone(cg), host_pid.unwrap_or(child.id()));
         }
         let verdict = Arc::new(Mutex::new(None));
         let live = registry::add(registry::Entry {
@@ -144,6 +191,10 @@ impl Program {
             live: Some(live),
             cgroup,
             journal: exits::current(),
+            host_pid,
+            report,
+            full: None,
+            _lease: lease,
         })
     }
 
@@ -167,9 +218,34 @@ impl Program {
         contain::monitor::judge_events(events)
     }
 
-    /// The process id (also the process group id).
+    /// The program's process id as the host sees it (for `/proc` and `sock_diag`); in a
+    /// box, the boxed program's, not its keeper's.
     pub fn pid(&self) -> u32 {
+        self.host_pid.unwrap_or(self.child.id())
+    }
+
+    /// The pid the program sees as its own (`os.getpid()`, what it writes in the thread
+    /// log): 2 in a box, else [`Program::pid`].
+    pub fn own_pid(&self) -> u32 {
+        if self.host_pid.is_some() {
+            2
+        } else {
+            self.pid()
+        }
+    }
+
+    /// Its process group id (the keeper's pid in a box).
+    pub fn pgid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Whether, when the box ended, its scratch space (`/tmp`, `/var/tmp`, `/dev/shm`)
+    /// was full. Known once the program has ended.
+    pub fn scratch_full(&mut self) -> bool {
+        if self.full.is_none() && self.status().is_some() {
+            self.full = Some(self.report.as_ref().is_some_and(|r| r.full()));
+        }
+        self.full.unwrap_or(false)
     }
 
     /// Time since the program was started.
@@ -222,7 +298,7 @@ impl Program {
     pub fn signal_group(&self, signal: i32) {
         // SAFETY: kill(2) with a negative pid signals the process group; no memory involved.
         unsafe {
-            libc::kill(-(self.child.id() as i32), signal);
+            libc::kill(-(self.pgid() as i32), signal);
         }
     }
 
@@ -319,7 +395,18 @@ impl Program {
             // its end of file (bounded: an escaped child may hold the pipe open).
             self.stderr.wait_closed(Duration::from_secs(1));
         }
-        let note = self.truncation_note();
+        let mut note = self.truncation_note();
+        if self.scratch_full() {
+            let full = format!(
+                "it filled the {} MiB it may write in /tmp, /var/tmp and /dev/shm",
+                contain::view::SCRATCH_BYTES >> 20
+            );
+            note = if note.is_empty() {
+                full
+            } else {
+                format!("{note}; {full}")
+            };
+        }
         if !note.is_empty() {
             status = format!("{status} ({note})");
         }
@@ -333,6 +420,24 @@ impl Program {
             )
         }
     }
+}
+
+/// The uid of a box whose program works in `cwd`: the working copy's owner when it is a
+/// box uid (the runner leased it), else one leased for this program alone (kept in
+/// `lease`).
+fn box_uid(
+    cwd: &std::path::Path,
+    lease: &mut Option<contain::boxuid::Lease>,
+) -> std::io::Result<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let owner = std::fs::metadata(cwd)?.uid();
+    if contain::boxuid::is_box(owner) {
+        return Ok(owner);
+    }
+    let l = contain::boxuid::lease()?;
+    let uid = l.uid;
+    *lease = Some(l);
+    Ok(uid)
 }
 
 /// "exited with status 1", "was killed by signal 9".

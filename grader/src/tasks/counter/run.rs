@@ -108,7 +108,7 @@ pub fn run(
     Ok(Finished {
         threads,
         increments,
-        pid,
+        pid: program.own_pid(),
         status,
         stdout,
         program,
