@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 
 /// How long the answers to a case may take ("it never happened" is generous).
 pub const ANSWER: Duration = Duration::from_secs(5);
+/// How long the server may wait for the lines of an exit check to arrive and be answered
+/// (not shrunk, so "it never happened" can be generous: verdicts must not follow load).
+const HEARD: Duration = Duration::from_secs(10);
 /// How long a fresh client may take to start and get in touch with the server.
 const STARTUP: Duration = Duration::from_secs(10);
 /// How long the client has to exit after its last line.
@@ -279,7 +282,7 @@ impl<P: Peer> Live<P> {
             if let Heard::Wrong(why) = self.peer.heard(&self.sent, self.case_from) {
                 return Err(why);
             }
-            let mut limit = start + ANSWER;
+            let mut limit = start + HEARD;
             if !self.peer.contacted() {
                 limit = limit.max(self.born + STARTUP);
             }
@@ -312,7 +315,7 @@ impl<P: Peer> Live<P> {
         } else {
             format!(
                 "the client was given {n} line(s); {} s later {view}",
-                ANSWER.as_secs()
+                HEARD.as_secs()
             )
         }
     }
