@@ -17,18 +17,26 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use std::cell::{Cell, RefCell};
 
 /// Shrink budget after the first failure, in steps: a candidate run costs 1 step, or
-/// [`SLOW_RUN`] when it waited out one of its deadlines ([`waited_out`]). A count, not a
-/// time: the smallest case shown is then a function of the seed and the program's
-/// behaviour alone, so the reproduce line shows the same case on every run, however
-/// loaded the machine (a wall-clock budget made it vary). Once spent, every further
-/// candidate is answered "passes" without running (proptest's own cap prints to stderr
-/// when it trips).
-pub const SHRINK_STEPS: u32 = 48;
+/// [`SLOW_RUN`] when it waited out one of its deadlines ([`waited_out`]) or took longer
+/// than [`SLOW`]. A count, not a time: the smallest case shown is then a function of the
+/// seed and the program's behaviour, so the reproduce line shows the same case on every
+/// run (a wall-clock budget made it vary). Once spent, every further candidate is answered
+/// "passes" without running (proptest's own cap prints to stderr when it trips).
+pub const SHRINK_STEPS: u32 = 24;
 
-/// Steps charged for a run that waited out a deadline (seconds of "it never happened"):
-/// at most 3 such runs per shrink, so a program that never answers is not waited on
-/// dozens of times.
-pub const SLOW_RUN: u32 = 16;
+/// Steps charged for a slow run: at most 2 such runs per shrink, so a program that never
+/// answers, or a case that moves megabytes, is not run dozens of times.
+pub const SLOW_RUN: u32 = 12;
+
+/// A run this long counts as slow even when no deadline of its own was waited out (a
+/// megabyte stream read slowly, a program that waits before it answers). Far above what
+/// a fast case takes on a loaded machine (tens of milliseconds), so the budget stays a
+/// matter of the program's behaviour.
+pub const SLOW: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A last bound on shrinking, in wall-clock time, for programs slow in ways no step count
+/// foresees; only such a pathological run may show another case on another run.
+const SHRINK_CAP: std::time::Duration = std::time::Duration::from_secs(8);
 
 thread_local! {
     static WAITED: Cell<bool> = const { Cell::new(false) };
@@ -41,11 +49,13 @@ pub fn waited_out() {
     WAITED.with(|w| w.set(true));
 }
 
-/// Runs `test` and says whether it waited out a deadline.
+/// Runs `test` and says whether it was slow: it waited out a deadline, or took [`SLOW`].
 fn timed<T>(test: impl FnOnce() -> T) -> (T, bool) {
     WAITED.with(|w| w.set(false));
+    let start = std::time::Instant::now();
     let out = test();
-    (out, WAITED.with(|w| w.replace(false)))
+    let slow = start.elapsed() >= SLOW;
+    (out, WAITED.with(|w| w.replace(false)) || slow)
 }
 
 /// Why a case did not pass.
@@ -121,9 +131,15 @@ fn run<S: Strategy>(
     let mut runner = TestRunner::new_with_rng(config, rng);
     // Steps spent since the first failure (the shrink budget).
     let spent: Cell<Option<u32>> = Cell::new(None);
+    let first_failure: Cell<Option<std::time::Instant>> = Cell::new(None);
     let grader_error: RefCell<Option<String>> = RefCell::new(None);
     let result = runner.run(&strategy, |value| {
-        if grader_error.borrow().is_some() || spent.get().is_some_and(|n| n >= SHRINK_STEPS) {
+        if grader_error.borrow().is_some()
+            || spent.get().is_some_and(|n| n >= SHRINK_STEPS)
+            || first_failure
+                .get()
+                .is_some_and(|t| t.elapsed() > SHRINK_CAP)
+        {
             return Ok(());
         }
         let (verdict, waited) = timed(|| test(&value));
@@ -134,6 +150,11 @@ fn run<S: Strategy>(
             Ok(()) => Ok(()),
             Err(Failure::Program(message)) => {
                 spent.set(spent.get().or(Some(0)));
+                first_failure.set(
+                    first_failure
+                        .get()
+                        .or_else(|| Some(std::time::Instant::now())),
+                );
                 Err(TestCaseError::fail(message))
             }
             Err(Failure::Grader(message)) => {
