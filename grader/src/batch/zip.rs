@@ -36,11 +36,9 @@ impl Default for Limits {
 const S_IFMT: u32 = 0o170_000;
 const S_IFLNK: u32 = 0o120_000;
 
-/// Unpacks `archive` into the existing empty folder `dest`; the error says, for the TA,
-/// which entry was refused and why.
-pub fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<(), String> {
-    // Non-blocking, and only a regular file: a FIFO named `alice.zip` must not hang the
-    // batch (zip reading seeks, so a huge archive is not read whole).
+/// Opens a student's archive non-blocking, and only as a regular file: a FIFO named
+/// `alice.zip` must not hang the batch (neither its grading nor its resume fingerprint).
+pub(crate) fn open_archive(archive: &Path) -> Result<std::fs::File, String> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -49,6 +47,14 @@ pub fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<(), Strin
     if !file.metadata().is_ok_and(|m| m.is_file()) {
         return Err("the zip is not a regular file".into());
     }
+    Ok(file)
+}
+
+/// Unpacks `archive` into the existing empty folder `dest`; the error says, for the TA,
+/// which entry was refused and why.
+pub fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<(), String> {
+    // Zip reading seeks, so a huge archive is not read whole.
+    let file = open_archive(archive)?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("not a readable zip: {e}"))?;
     if zip.len() > limits.entries {
         return Err(format!(
