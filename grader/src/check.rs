@@ -5,7 +5,7 @@
 
 use crate::instrument::Instrument;
 use crate::process::{Launch, Program};
-use crate::tasks::Kind;
+use crate::task::Kind;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -142,7 +142,7 @@ pub const HOST: &str = "127.0.0.1";
 impl CheckCtx<'_> {
     /// The seed of this check's generator: the run seed mixed with the check's name.
     pub fn rng_seed(&self) -> [u8; 32] {
-        crate::seed::derive(self.run.seed, self.target.kind.id(), self.check)
+        crate::seed::derive(self.run.seed, self.target.kind.id, self.check)
     }
 
     /// The command line that reproduces this check.

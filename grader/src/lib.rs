@@ -6,7 +6,8 @@
 //! collected results into the human, JSON and CI formats. Checks live one task per file
 //! in [`tasks`]; what they share (programs under control, socket probes, the property
 //! engine, `/proc` readers) lives once in [`process`], [`probe`], [`prop`] and [`procfs`];
-//! the servers the grader runs itself, to grade clients, live in [`peer`].
+//! the servers the grader runs itself, to grade clients, live in [`peer`]. What a task is
+//! (its id, files and checks) is a [`task::TaskDef`]; [`tasks::ALL`] lists them.
 
 pub mod batch;
 pub mod check;
@@ -33,5 +34,6 @@ pub mod selftest;
 pub mod session;
 pub mod sockdiag;
 pub mod submission;
+pub mod task;
 pub mod tasks;
 pub mod threadlog;

@@ -6,7 +6,7 @@
 
 use crate::check::Status;
 use crate::report::Report;
-use crate::tasks::Kind;
+use crate::task::Kind;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -75,7 +75,7 @@ impl Rubric {
         let invalid = |msg: String| RubricError::Invalid(String::new(), msg);
         let mut tasks = BTreeMap::new();
         for (id, raw) in raw.tasks {
-            let kind = Kind::from_id(&id).ok_or_else(|| {
+            let kind = crate::tasks::by_id(&id).ok_or_else(|| {
                 invalid(format!("unknown task {id:?} (task ids: see `grader list`)"))
             })?;
             tasks.insert(
@@ -90,7 +90,7 @@ impl Rubric {
     pub fn points(&self, kind: Kind) -> Vec<(&'static str, f64)> {
         match self.tasks.get(&kind) {
             Some(rule) => rule.points.clone(),
-            None => kind.checks().iter().map(|c| (c.id, 1.0)).collect(),
+            None => kind.checks.iter().map(|c| (c.id, 1.0)).collect(),
         }
     }
 
@@ -114,7 +114,7 @@ impl Rubric {
     /// a missing task is worth the points of those of its checks only.
     pub fn apply_selected(&self, report: &mut Report, checks: &[String]) {
         for task in &mut report.tasks {
-            let Some(kind) = Kind::from_id(&task.kind) else {
+            let Some(kind) = crate::tasks::by_id(&task.kind) else {
                 continue;
             };
             let points = self.points(kind);
@@ -154,7 +154,7 @@ impl Rubric {
     pub fn max_of(&self, scope: &[Kind], checks: &[String]) -> f64 {
         scope
             .iter()
-            .flat_map(|k| self.points(*k))
+            .flat_map(|k| self.points(k))
             .filter(|(c, _)| checks.is_empty() || checks.iter().any(|s| s == c))
             .fold(0.0, |a, (_, p)| a + p)
     }
@@ -181,7 +181,7 @@ pub fn per_kind(report: &Report) -> Vec<(String, f64, f64)> {
 }
 
 fn task_rule(kind: Kind, raw: RawTask) -> Result<TaskRule, String> {
-    let ids: Vec<&'static str> = kind.checks().iter().map(|c| c.id).collect();
+    let ids: Vec<&'static str> = kind.checks.iter().map(|c| c.id).collect();
     let known = |c: &str| {
         if ids.contains(&c) {
             Ok(())
@@ -189,7 +189,7 @@ fn task_rule(kind: Kind, raw: RawTask) -> Result<TaskRule, String> {
             Err(format!(
                 "{kind} has no check {c:?} (its checks: {})",
                 ids.join(", "),
-                kind = kind.id()
+                kind = kind.id
             ))
         }
     };
@@ -356,13 +356,19 @@ mod tests {
         assert_eq!(r.tasks[1].max_score, 2.0, "udp-upper has echo and binary");
         let rubric = Rubric::parse("[tasks.udp-upper.checks]\nbinary = 3\n").unwrap();
         assert_eq!(
-            rubric.max_of(&[Kind::TcpUpper, Kind::UdpUpper], &checks),
+            rubric.max_of(
+                &[
+                    &crate::tasks::tcp_upper::TASK,
+                    &crate::tasks::udp_upper::TASK
+                ],
+                &checks
+            ),
             2.0 + 4.0
         );
-        assert_eq!(Rubric::default().max_of(&crate::tasks::ALL, &[]), {
+        assert_eq!(Rubric::default().max_of(crate::tasks::ALL, &[]), {
             crate::tasks::ALL
                 .iter()
-                .map(|k| k.checks().len())
+                .map(|k| k.checks.len())
                 .sum::<usize>() as f64
         });
     }

@@ -9,7 +9,8 @@ use crate::event::Event;
 use crate::process::exits;
 use crate::report::{CheckReport, Report, TaskReport, TaskStatus};
 use crate::submission::{copy, hints, interpreter, Found, Submission, TaskEntry};
-use crate::tasks::{Kind, ALL};
+use crate::task::Kind;
+use crate::tasks::ALL;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -32,7 +33,7 @@ impl Selection {
             || self
                 .tasks
                 .iter()
-                .any(|t| *t == entry.id || t == entry.kind.id());
+                .any(|t| *t == entry.id || t == entry.kind.id);
         named && self.has_checks(entry.kind)
     }
     /// True when check `id` is selected.
@@ -40,21 +41,18 @@ impl Selection {
         self.checks.is_empty() || self.checks.iter().any(|c| c == id)
     }
     fn has_checks(&self, kind: Kind) -> bool {
-        kind.checks().iter().any(|c| self.check(c.id))
+        kind.checks.iter().any(|c| self.check(c.id))
     }
     /// The task kinds a run of this selection reports on, in the SPEC's order: named by
     /// `--task` (as a task id, or as an instance of a kind, e.g. `multiprint2`), or all,
     /// and having a selected check. Every student of a batch is scored over these.
     pub fn scope(&self) -> Vec<Kind> {
-        ALL.into_iter()
+        ALL.iter()
+            .copied()
             .filter(|k| {
-                self.tasks.is_empty()
-                    || self
-                        .tasks
-                        .iter()
-                        .any(|t| t == k.id() || t.starts_with(k.id()))
+                self.tasks.is_empty() || self.tasks.iter().any(|t| t == k.id || t.starts_with(k.id))
             })
-            .filter(|k| self.has_checks(*k))
+            .filter(|k| self.has_checks(k))
             .collect()
     }
 }
@@ -224,7 +222,7 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         .flat_map(|(i, p)| {
             p.entry
                 .kind
-                .checks()
+                .checks
                 .iter()
                 .filter(|c| plan.selection.check(c.id))
                 .map(move |c| (i, c))
@@ -319,7 +317,7 @@ fn unrunnable_checks(
     }
     p.entry
         .kind
-        .checks()
+        .checks
         .iter()
         .filter(|c| plan.selection.check(c.id))
         .map(|def| CheckReport {
@@ -346,7 +344,7 @@ fn unrunnable_checks(
 fn task_report(p: &Prepared, checks: Vec<CheckReport>) -> TaskReport {
     let mut task = TaskReport {
         id: p.entry.id.clone(),
-        kind: p.entry.kind.id().to_string(),
+        kind: p.entry.kind.id.to_string(),
         command: p.shown.clone(),
         status: TaskStatus::Pass,
         score: 0.0,
@@ -357,7 +355,7 @@ fn task_report(p: &Prepared, checks: Vec<CheckReport>) -> TaskReport {
     match (&p.entry.found, &p.target) {
         (Found::Missing(files), _) => {
             task.status = TaskStatus::Missing;
-            task.max_score = p.entry.kind.checks().len() as f64;
+            task.max_score = p.entry.kind.checks.len() as f64;
             task.message = Some(format!("missing: {} not found", files.join(" / ")));
         }
         (_, Err(e)) => {
@@ -426,15 +424,10 @@ fn with_exits(
     target: &Target,
     check: &str,
 ) -> Outcome {
-    use crate::tasks::Kind;
     if outcome.status != Status::Fail {
         return outcome;
     }
-    let must_serve = match target.kind {
-        Kind::UdpUpper => check != "empty-terminates",
-        Kind::ForkServer | Kind::SelectServer | Kind::ThreadServer | Kind::PoolServer => true,
-        _ => false,
-    };
+    let must_serve = target.kind.must_serve(check);
     if let Some(told) = exits::tell(&outcome.message, &journal.exits(), must_serve) {
         outcome.message = told;
     }

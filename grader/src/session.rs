@@ -257,10 +257,10 @@ impl<'a> Server<'a> {
     }
 }
 
-/// Only `tcp-upper` may serve one client and exit (SPEC section 3); the concurrent servers
-/// serve many clients, forever.
+/// Only a task marked one-shot (`tcp-upper`) may serve one client and exit (SPEC
+/// section 3); the concurrent servers serve many clients, forever.
 fn one_shot_allowed(ctx: &CheckCtx) -> bool {
-    ctx.target.kind == crate::tasks::Kind::TcpUpper
+    ctx.target.kind.one_shot
 }
 
 impl Drop for Server<'_> {
@@ -304,7 +304,7 @@ conn.close()
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
         let target = Target {
             id: "tcp-upper".into(),
-            kind: crate::tasks::Kind::TcpUpper,
+            kind: &crate::tasks::tcp_upper::TASK,
             shown: vec!["./server1".into()],
             argv: vec!["./server1".into()],
             workdir: dir.path().to_path_buf(),

@@ -29,41 +29,39 @@ pub mod upper;
 
 use std::io;
 
-/// Every task id of the contract, in the order of its task table.
-pub const TASKS: &[&str] = &[
-    "tcp-upper",
-    "tcp-client",
-    "udp-upper",
-    "udp-client",
-    "fork-server",
-    "select-server",
-    "thread-server",
-    "pool-server",
-    "counter",
-    "multiprint",
+/// A reference program: runs with the environment, stdin and stdout of this process.
+pub type Program = fn() -> io::Result<()>;
+
+/// Every task of the contract, in the order of its task table: its id and its program.
+pub const TASKS: &[(&str, Program)] = &[
+    ("tcp-upper", tcp_upper::run),
+    ("tcp-client", tcp_client::run),
+    ("udp-upper", udp_upper::run),
+    ("udp-client", udp_client::run),
+    ("fork-server", fork_server::run),
+    ("select-server", select_server::run),
+    ("thread-server", thread_server::run),
+    ("pool-server", pool_server::run),
+    ("counter", counter::run),
+    ("multiprint", multiprint::run),
 ];
+
+/// The task ids of [`TASKS`], in order.
+pub fn ids() -> Vec<&'static str> {
+    TASKS.iter().map(|(id, _)| *id).collect()
+}
 
 /// Runs task `task` with the environment, stdin and stdout of this process, and returns
 /// its exit status (0: it did its job). An unknown task id is an
 /// [`io::ErrorKind::InvalidInput`] error; so is a malformed environment variable.
 pub fn run(task: &str) -> io::Result<i32> {
-    match task {
-        "tcp-upper" => tcp_upper::run(),
-        "tcp-client" => tcp_client::run(),
-        "udp-upper" => udp_upper::run(),
-        "udp-client" => udp_client::run(),
-        "fork-server" => fork_server::run(),
-        "select-server" => select_server::run(),
-        "thread-server" => thread_server::run(),
-        "pool-server" => pool_server::run(),
-        "counter" => counter::run(),
-        "multiprint" => multiprint::run(),
-        _ => Err(io::Error::new(
+    let Some((_, program)) = TASKS.iter().find(|(id, _)| *id == task) else {
+        return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("unknown task {task:?} (known: {})", TASKS.join(", ")),
-        )),
-    }
-    .map(|()| 0)
+            format!("unknown task {task:?} (known: {})", ids().join(", ")),
+        ));
+    };
+    program().map(|()| 0)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ const USAGE: u8 = 2;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = match args.as_slice() {
-        [task] if reference::TASKS.contains(&task.as_str()) => task,
+        [task] if reference::ids().contains(&task.as_str()) => task,
         [flag] if flag == "-h" || flag == "--help" => {
             println!("{}", usage());
             return ExitCode::SUCCESS;
@@ -38,6 +38,6 @@ fn usage() -> String {
         "usage: reference <task-id>\n\
          runs the reference program of one task; task ids: {}\n\
          settings come from HOST, PORT, POOLSIZE, THREADS, INCREMENTS, DELAY",
-        reference::TASKS.join(", ")
+        reference::ids().join(", ")
     )
 }

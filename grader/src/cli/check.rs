@@ -17,7 +17,8 @@ use crate::report::{github, human, Report};
 use crate::rubric::Rubric;
 use crate::runner::{self, Plan, Selection};
 use crate::submission::{self, DiscoverError, Submission};
-use crate::tasks::{Kind, ALL};
+use crate::task::Kind;
+use crate::tasks::{self, ALL};
 use anyhow::{bail, Context, Result};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -58,32 +59,33 @@ pub(super) fn selection(
 ) -> Result<Selection> {
     for t in tasks {
         let instance = submission.is_some_and(|s| s.tasks.iter().any(|e| e.id == *t));
-        if Kind::from_id(t).is_none() && !instance {
+        if tasks::by_id(t).is_none() && !instance {
             bail!("unknown task {t:?}: see `grader list`");
         }
     }
     for c in checks {
-        if !ALL.iter().flat_map(|k| k.checks()).any(|d| d.id == c) {
+        if !ALL.iter().flat_map(|k| k.checks).any(|d| d.id == c) {
             bail!("unknown check {c:?}: see `grader list`");
         }
     }
     // The kinds the tasks name (a task id, or an instance of the submission).
     let kinds: Vec<Kind> = ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|k| {
             tasks.is_empty()
                 || tasks.iter().any(|t| {
-                    t == k.id()
+                    t == k.id
                         || submission
                             .is_some_and(|s| s.tasks.iter().any(|e| e.id == *t && e.kind == *k))
                 })
         })
         .collect();
     for c in checks {
-        if !kinds.iter().any(|k| k.checks().iter().any(|d| d.id == c)) {
+        if !kinds.iter().any(|k| k.checks.iter().any(|d| d.id == c)) {
             let mut valid: Vec<&str> = kinds
                 .iter()
-                .flat_map(|k| k.checks().iter().map(|d| d.id))
+                .flat_map(|k| k.checks.iter().map(|d| d.id))
                 .collect();
             valid.sort_unstable();
             valid.dedup();
@@ -106,7 +108,7 @@ pub(super) fn no_programs(dir: &Path) -> String {
         "no recognised program in {}: expected files such as server1.py, client1.py, counter.py (see `grader list`) or a grader.toml",
         dir.display()
     );
-    for hint in crate::submission::hints::suggest(dir, &crate::tasks::ALL) {
+    for hint in crate::submission::hints::suggest(dir, ALL) {
         message.push_str("\n  ");
         message.push_str(&hint.line());
     }

@@ -63,7 +63,7 @@ impl Gradescope {
         let mut report = Report::unusable(
             &self.submission.display().to_string(),
             self.grading.seed(),
-            &crate::tasks::ALL,
+            crate::tasks::ALL,
             Problem { status, message },
         );
         rubric.apply(&mut report);

@@ -148,18 +148,18 @@ pub fn list() -> String {
     // Every summary starts in one column, after the longest check id.
     let width = ALL
         .iter()
-        .flat_map(|k| k.checks())
+        .flat_map(|k| k.checks)
         .map(|c| c.id.len())
         .max()
         .unwrap_or(0);
     for kind in ALL {
         out.push_str(&format!(
             "{}  ({}; {})\n",
-            kind.id(),
-            kind.title(),
-            kind.default_files().join(", ")
+            kind.id,
+            kind.title,
+            kind.files.join(", ")
         ));
-        for c in kind.checks() {
+        for c in kind.checks {
             out.push_str(&format!("  {:width$}  {}\n", c.id, c.summary));
         }
     }

@@ -144,7 +144,7 @@ impl Watch {
             .filter(|t| matches!(t.found, Found::Program(_)))
             .filter(|t| only.is_none_or(|o| o.contains(&t.id)))
             .filter(|t| {
-                base.tasks.is_empty() || base.tasks.iter().any(|b| *b == t.id || b == t.kind.id())
+                base.tasks.is_empty() || base.tasks.iter().any(|b| *b == t.id || b == t.kind.id)
             })
             .map(|t| t.id.clone())
             .collect();
@@ -160,7 +160,7 @@ impl Watch {
             .tasks
             .iter()
             .filter(|t| tasks.contains(&t.id))
-            .flat_map(|t| t.kind.checks().iter().map(|c| c.id.to_string()))
+            .flat_map(|t| t.kind.checks.iter().map(|c| c.id.to_string()))
             .filter(|c| wanted(c))
             .collect();
         let first: Vec<String> = failing.intersection(&all).cloned().collect();
@@ -173,7 +173,7 @@ impl Watch {
                 .map(|t| {
                     let n = t
                         .kind
-                        .checks()
+                        .checks
                         .iter()
                         .filter(|c| checks.iter().any(|k| k == c.id))
                         .count();

@@ -11,8 +11,8 @@ pub fn scores_line(report: &Report) -> String {
     let mut scores = Map::new();
     let kinds = crate::rubric::per_kind(report);
     for kind in crate::tasks::ALL {
-        let points = kinds.iter().find(|k| k.0 == kind.id()).map_or(0.0, |k| k.1);
-        scores.insert(kind.id().to_string(), json!(super::github::round(points)));
+        let points = kinds.iter().find(|k| k.0 == kind.id).map_or(0.0, |k| k.1);
+        scores.insert(kind.id.to_string(), json!(super::github::round(points)));
     }
     super::json::compact(
         &json!({"scores": Value::Object(scores), "scoreboard": [super::github::round(report.score)]}),

@@ -22,7 +22,7 @@ pub fn points(v: f64) -> String {
 /// The header row's cells.
 pub fn header() -> Vec<&'static str> {
     let mut h = vec!["student"];
-    h.extend(ALL.iter().map(|k| k.id()));
+    h.extend(ALL.iter().map(|k| k.id));
     h.extend(["score", "max_score", "status", "note"]);
     h
 }
@@ -38,7 +38,7 @@ pub fn render(students: &[Graded]) -> String {
             Ok(report) => {
                 let kinds = per_kind(report);
                 for kind in ALL {
-                    let score = kinds.iter().find(|k| k.0 == kind.id()).map_or(0.0, |k| k.1);
+                    let score = kinds.iter().find(|k| k.0 == kind.id).map_or(0.0, |k| k.1);
                     row.push(points(score));
                 }
                 row.push(points(report.score));

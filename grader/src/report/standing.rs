@@ -7,7 +7,7 @@
 
 use super::{Report, TaskReport, TaskStatus};
 use crate::check::Status;
-use crate::tasks::Kind;
+use crate::task::Kind;
 use serde::{Deserialize, Serialize};
 
 /// The `status` column of `grades.csv`.
@@ -100,12 +100,12 @@ impl Report {
         let tasks = scope
             .iter()
             .map(|kind| TaskReport {
-                id: kind.id().to_string(),
-                kind: kind.id().to_string(),
+                id: kind.id.to_string(),
+                kind: kind.id.to_string(),
                 command: vec![],
                 status: TaskStatus::Missing,
                 score: 0.0,
-                max_score: kind.checks().len() as f64,
+                max_score: kind.checks.len() as f64,
                 message: Some(format!("not graded: {}", problem.message)),
                 checks: vec![],
             })
@@ -138,9 +138,9 @@ mod tests {
             status: Standing::NoProgram,
             message: "no recognised program".into(),
         };
-        let mut r = Report::unusable("s", 1, &ALL, problem);
+        let mut r = Report::unusable("s", 1, ALL, problem);
         Rubric::default().apply(&mut r);
-        let full: usize = ALL.iter().map(|k| k.checks().len()).sum();
+        let full: usize = ALL.iter().map(|k| k.checks.len()).sum();
         assert_eq!((r.score, r.max_score), (0.0, full as f64));
         assert_eq!(r.standing(), Standing::NoProgram);
         assert_eq!(r.note(), "no recognised program");
@@ -152,7 +152,7 @@ mod tests {
         let mut r = Report::unusable(
             "s",
             1,
-            &[Kind::Counter],
+            &[&crate::tasks::counter::TASK],
             Problem {
                 status: Standing::Graded,
                 message: String::new(),

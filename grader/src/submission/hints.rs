@@ -4,7 +4,7 @@
 //! in a folder with the programs one level down. A suggestion names the file, the task and
 //! why it thinks so, and the two fixes: rename it, or name it in `grader.toml`.
 
-use crate::tasks::{Kind, ALL};
+use crate::task::Kind;
 use std::path::Path;
 
 /// A file that looks like a missing task.
@@ -21,11 +21,10 @@ pub struct Suggestion {
 impl Suggestion {
     /// One line for the student: what it looks like and the two ways to fix it.
     pub fn line(&self) -> String {
-        let default = self.kind.default_files()[0];
+        let default = self.kind.files[0];
         let manifest = format!(
             "[tasks.{}] run = [\"python3\", \"{}\"] in grader.toml",
-            self.kind.id(),
-            self.file
+            self.kind.id, self.file
         );
         let rename = if self.file.contains('/') {
             format!("move it to the top folder as {default}")
@@ -34,9 +33,7 @@ impl Suggestion {
         };
         format!(
             "{} looks like {} ({}): {rename}, or add {manifest}",
-            self.file,
-            self.kind.id(),
-            self.why
+            self.file, self.kind.id, self.why
         )
     }
 }
@@ -47,8 +44,8 @@ pub fn suggest(dir: &Path, missing: &[Kind]) -> Vec<Suggestion> {
     let mut guesses: Vec<(usize, Suggestion)> = python_files(dir)
         .into_iter()
         .filter_map(|file| {
-            let (kind, why) = guess(&file, missing)?;
-            Some((strength(why), Suggestion { file, kind, why }))
+            let (kind, rank, why) = guess(&file, missing)?;
+            Some((rank, Suggestion { file, kind, why }))
         })
         .collect();
     // The strongest guess per task wins; then in the order of the files.
@@ -63,19 +60,11 @@ pub fn suggest(dir: &Path, missing: &[Kind]) -> Vec<Suggestion> {
     found
 }
 
-/// How sure a reason is, surest first.
-fn strength(why: &str) -> usize {
-    REASONS
-        .iter()
-        .position(|r| *r == why)
-        .unwrap_or(REASONS.len())
-}
-
+// The reasons, surest first (their rank is the number after each).
 const ONE_DOWN: &str = "its file name, one folder down";
-const LECTURE: &str = "the lecture's thread1.py, which counter.py fixes";
+// 1: the task's `lecture_name`, with its own reason.
 const CASE: &str = "its file name in other letter case";
 const CLOSE: &str = "a name close to its file name";
-const REASONS: [&str; 4] = [ONE_DOWN, LECTURE, CASE, CLOSE];
 
 /// `.py` files at the top (sorted) then one level down, as paths relative to `dir`;
 /// hidden entries and links are left alone.
@@ -108,52 +97,51 @@ fn python_files(dir: &Path) -> Vec<String> {
     files
 }
 
-/// The missing task `file` most likely is, and why.
-fn guess(file: &str, missing: &[Kind]) -> Option<(Kind, &'static str)> {
+/// The missing task `file` most likely is, how sure that is (0 surest), and why.
+fn guess(file: &str, missing: &[Kind]) -> Option<(Kind, usize, &'static str)> {
     let (folder, name) = match file.rsplit_once('/') {
         Some((folder, name)) => (Some(folder), name),
         None => (None, file),
     };
     let stem = name.trim_end_matches(".py");
-    let wanted = |kind: &Kind| missing.contains(kind);
     // The task's own file name, one folder down.
     if folder.is_some() {
-        if let Some(kind) = ALL
-            .iter()
-            .find(|k| wanted(k) && k.default_files().contains(&name))
-        {
-            return Some((*kind, ONE_DOWN));
+        if let Some(kind) = missing.iter().find(|k| k.files.contains(&name)) {
+            return Some((*kind, 0, ONE_DOWN));
         }
     }
     // The lecture's own names for programs a task asks for.
-    if stem.eq_ignore_ascii_case("thread1") && wanted(&Kind::Counter) {
-        return Some((Kind::Counter, LECTURE));
+    for kind in missing {
+        if let Some((lecture, why)) = kind.lecture_name {
+            if stem.eq_ignore_ascii_case(lecture.trim_end_matches(".py")) {
+                return Some((*kind, 1, why));
+            }
+        }
     }
     // The file name in another case.
-    if let Some(kind) = ALL.iter().find(|k| {
-        wanted(k)
-            && k.default_files()
-                .iter()
-                .any(|f| f.eq_ignore_ascii_case(name) && *f != name)
+    if let Some(kind) = missing.iter().find(|k| {
+        k.files
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(name) && *f != name)
     }) {
-        return Some((*kind, CASE));
+        return Some((*kind, 2, CASE));
     }
     // A close name: the task's name or file name inside it, or a typo away from it.
     let plain = normal(stem);
-    ALL.iter()
-        .filter(|k| wanted(k))
+    missing
+        .iter()
         .find(|k| {
             let mut names: Vec<String> = k
-                .default_files()
+                .files
                 .iter()
                 .map(|f| normal(f.trim_end_matches(".py")))
                 .collect();
-            names.push(normal(k.id()));
+            names.push(normal(k.id));
             names
                 .iter()
                 .any(|n| (n.len() >= 6 && plain.contains(n.as_str())) || distance(&plain, n) <= 2)
         })
-        .map(|k| (*k, CLOSE))
+        .map(|k| (*k, 3, CLOSE))
 }
 
 /// Lower case, letters and digits only: "Counter_Thread" -> "counterthread".
@@ -190,7 +178,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "").unwrap();
         }
-        suggest(dir, &ALL)
+        suggest(dir, crate::tasks::ALL)
             .into_iter()
             .map(|s| (s.file, s.kind))
             .collect()
@@ -213,17 +201,23 @@ mod tests {
         assert_eq!(
             found,
             [
-                ("Multiprint_queue.py".to_string(), Kind::Multiprint),
-                ("Server2.py".to_string(), Kind::UdpUpper),
-                ("clinet1.py".to_string(), Kind::TcpClient),
-                ("thread1.py".to_string(), Kind::Counter),
+                (
+                    "Multiprint_queue.py".to_string(),
+                    &crate::tasks::multiprint::TASK
+                ),
+                ("Server2.py".to_string(), &crate::tasks::udp_upper::TASK),
+                ("clinet1.py".to_string(), &crate::tasks::tcp_client::TASK),
+                ("thread1.py".to_string(), &crate::tasks::counter::TASK),
             ]
         );
         // Alone, counter_thread.py is taken for counter.
         let other = tempfile::tempdir().unwrap();
         assert_eq!(
             names(other.path(), &["counter_thread.py"]),
-            [("counter_thread.py".to_string(), Kind::Counter)]
+            [(
+                "counter_thread.py".to_string(),
+                &crate::tasks::counter::TASK
+            )]
         );
     }
 
@@ -231,7 +225,7 @@ mod tests {
     fn a_program_one_folder_down() {
         let dir = tempfile::tempdir().unwrap();
         names(dir.path(), &["lab1/server1.py"]);
-        let found = suggest(dir.path(), &ALL);
+        let found = suggest(dir.path(), crate::tasks::ALL);
         assert_eq!(found[0].file, "lab1/server1.py");
         assert_eq!(
             found[0].line(),
@@ -243,7 +237,7 @@ mod tests {
     fn only_missing_tasks_are_suggested() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("counter_thread.py"), "").unwrap();
-        assert!(suggest(dir.path(), &[Kind::TcpUpper]).is_empty());
+        assert!(suggest(dir.path(), &[&crate::tasks::tcp_upper::TASK]).is_empty());
         assert_eq!(distance("sever1", "server1"), 1);
     }
 }

@@ -11,7 +11,7 @@
 
 use super::open::Refused;
 use crate::escape::line_short;
-use crate::tasks::Kind;
+use crate::task::Kind;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -70,8 +70,8 @@ pub struct Manifest {
 impl Manifest {
     /// Reads `dir/grader.toml` if there is one: a regular file inside `dir` of at most
     /// [`MAX_BYTES`] (see [`super::open`]). An error quotes at most a short, escaped
-    /// excerpt of the file.
-    pub fn read(dir: &Path) -> Result<Manifest, ManifestError> {
+    /// excerpt of the file. Task kinds are those of `table`.
+    pub fn read(dir: &Path, table: &[Kind]) -> Result<Manifest, ManifestError> {
         let path = dir.join(FILE);
         let fail = |kind: String| ManifestError {
             path: path.clone(),
@@ -93,7 +93,7 @@ impl Manifest {
         for (id, task) in raw.tasks {
             let kind_id = task.kind.as_deref().unwrap_or(&id);
             let shown = line_short(id.as_bytes(), EXCERPT);
-            let kind = Kind::from_id(kind_id).ok_or_else(|| {
+            let kind = crate::task::find(table, kind_id).ok_or_else(|| {
                 let kind_id = line_short(kind_id.as_bytes(), EXCERPT);
                 fail(format!("[tasks.{shown}]: unknown task kind \"{kind_id}\" (see `grader list`); add kind = \"...\" for an extra instance"))
             })?;
@@ -140,7 +140,9 @@ mod tests {
     fn error(text: &str) -> String {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(FILE), text).unwrap();
-        Manifest::read(dir.path()).unwrap_err().to_string()
+        Manifest::read(dir.path(), crate::tasks::ALL)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]

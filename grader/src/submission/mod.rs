@@ -9,7 +9,7 @@ pub mod manifest;
 pub mod open;
 pub mod root;
 
-use crate::tasks::{Kind, ALL};
+use crate::task::Kind;
 use std::path::{Path, PathBuf};
 
 /// A submission folder and its task instances, in the SPEC's task order.
@@ -59,12 +59,21 @@ impl Submission {
     /// Finds the task instances of the folder `dir`; `python` is the interpreter for
     /// `.py` files found by default name.
     pub fn discover(dir: &Path, python: &str) -> Result<Submission, DiscoverError> {
+        Submission::discover_among(dir, python, crate::tasks::ALL)
+    }
+
+    /// [`Submission::discover`] for the tasks of `table` (in its order).
+    pub fn discover_among(
+        dir: &Path,
+        python: &str,
+        table: &[Kind],
+    ) -> Result<Submission, DiscoverError> {
         if !dir.is_dir() {
             return Err(DiscoverError::NotAFolder(dir.to_path_buf()));
         }
-        let manifest = manifest::Manifest::read(dir)?;
+        let manifest = manifest::Manifest::read(dir, table)?;
         let mut tasks = Vec::new();
-        for kind in ALL {
+        for &kind in table {
             let named: Vec<TaskEntry> = manifest
                 .entries
                 .iter()
@@ -86,7 +95,7 @@ impl Submission {
             // (`open`); one that is there but refused (a link out, a FIFO) is an instance
             // whose report says why, not a missing task.
             let mut found = Vec::new();
-            for file in kind.default_files().iter().copied() {
+            for file in kind.files.iter().copied() {
                 let program = match open::open(dir, Path::new(file)) {
                     Ok(_) => Found::Program(vec![python.to_string(), file.to_string()]),
                     Err(open::Refused::Missing) => continue,
@@ -94,10 +103,10 @@ impl Submission {
                 };
                 let stem = file.trim_end_matches(".py");
                 // `multiprint2.py` is its own instance `multiprint2`; default names are the task id.
-                let id = if stem.starts_with(kind.id()) && stem != kind.id() {
+                let id = if stem.starts_with(kind.id) && stem != kind.id {
                     stem.to_string()
                 } else {
-                    kind.id().to_string()
+                    kind.id.to_string()
                 };
                 found.push(TaskEntry {
                     id,
@@ -106,9 +115,9 @@ impl Submission {
                 });
             }
             if found.is_empty() {
-                let looked_for = kind.default_files().iter().map(|f| f.to_string()).collect();
+                let looked_for = kind.files.iter().map(|f| f.to_string()).collect();
                 found.push(TaskEntry {
-                    id: kind.id().to_string(),
+                    id: kind.id.to_string(),
                     kind,
                     found: Found::Missing(looked_for),
                 });
@@ -191,12 +200,15 @@ mod tests {
         let s = Submission::discover(&dir, "python3").unwrap();
         let found = |k: Kind| &s.tasks.iter().find(|t| t.kind == k).unwrap().found;
         assert!(
-            matches!(found(Kind::TcpUpper), Found::Refused(w) if w.starts_with("server1.py is a link out"))
+            matches!(found(&crate::tasks::tcp_upper::TASK), Found::Refused(w) if w.starts_with("server1.py is a link out"))
         );
         assert!(
-            matches!(found(Kind::UdpUpper), Found::Refused(w) if w.starts_with("srv.py is a link out"))
+            matches!(found(&crate::tasks::udp_upper::TASK), Found::Refused(w) if w.starts_with("srv.py is a link out"))
         );
-        assert!(matches!(found(Kind::Counter), Found::Program(_)));
+        assert!(matches!(
+            found(&crate::tasks::counter::TASK),
+            Found::Program(_)
+        ));
     }
 
     #[test]
@@ -209,11 +221,15 @@ mod tests {
         )
         .unwrap();
         let s = Submission::discover(dir.path(), "python3").unwrap();
-        let tcp = s.tasks.iter().find(|t| t.kind == Kind::TcpUpper).unwrap();
+        let tcp = s
+            .tasks
+            .iter()
+            .find(|t| t.kind == &crate::tasks::tcp_upper::TASK)
+            .unwrap();
         assert!(matches!(&tcp.found, Found::Program(argv) if argv[0] == "./srv"));
         assert!(s
             .tasks
             .iter()
-            .any(|t| t.id == "mp2" && t.kind == Kind::Multiprint));
+            .any(|t| t.id == "mp2" && t.kind == &crate::tasks::multiprint::TASK));
     }
 }

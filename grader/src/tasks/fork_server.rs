@@ -2,6 +2,7 @@
 //! stream checks, the concurrency checks, and two read from `/proc`: one live child per
 //! connected client, and no zombie left once clients have gone.
 
+use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::{self, ending, Advice, ANSWER};
 use crate::checks::inspect::{self, family, poll_until, Family};
@@ -26,6 +27,18 @@ const SHARED: &str = "each child must serve only the connection accept() gave fo
 const ADVICE: Advice = Advice {
     serial: SERIAL,
     shared: SHARED,
+};
+
+/// The task.
+pub static TASK: TaskDef = TaskDef {
+    id: "fork-server",
+    title: "fork-per-client server",
+    files: &["server-fork.py"],
+    lecture_name: None,
+    one_shot: false,
+    serves_until_killed: true,
+    may_end_in: &[],
+    checks: CHECKS,
 };
 
 /// The checks of SPEC section 4, in order.

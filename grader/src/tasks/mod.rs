@@ -1,123 +1,35 @@
-//! The ten lecture tasks, one file each. Every task file lists its checks (SPEC section 4)
-//! as [`CheckDef`]s; this module maps task ids to kinds, default file names and checks.
+//! The table of lecture tasks: one file per task (SPEC section 3), each with a `TASK`
+//! static ([`TaskDef`]) that lists its checks (SPEC section 4), and one line per task in
+//! [`tasks!`] below, which declares the module and puts it in [`ALL`]. This is the only
+//! place that names every task.
 
-use crate::check::CheckDef;
+use crate::task::{Kind, TaskDef};
 
-pub mod counter;
-pub mod fork_server;
-pub mod multiprint;
-pub mod pool_server;
-pub mod select_server;
-pub mod tcp_client;
-pub mod tcp_upper;
-pub mod thread_server;
-pub mod udp_client;
-pub mod udp_upper;
-
-/// A kind of lecture program. A submission has one instance per kind, or several
-/// (`multiprint1.py` .. `multiprint3.py`, or manifest entries with `kind = ...`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    TcpUpper,
-    TcpClient,
-    UdpUpper,
-    UdpClient,
-    ForkServer,
-    SelectServer,
-    ThreadServer,
-    PoolServer,
-    Counter,
-    Multiprint,
+/// Declares each task module and lists its `TASK` in [`ALL`], in the order given.
+macro_rules! tasks {
+    ($($task:ident),* $(,)?) => {
+        $(pub mod $task;)*
+        /// Every task, in the SPEC's order (the order of reports and CSV columns).
+        pub const ALL: &[&TaskDef] = &[$(&$task::TASK),*];
+    };
 }
 
-/// Every kind, in the SPEC's order (the order of reports and CSV columns).
-pub const ALL: [Kind; 10] = [
-    Kind::TcpUpper,
-    Kind::TcpClient,
-    Kind::UdpUpper,
-    Kind::UdpClient,
-    Kind::ForkServer,
-    Kind::SelectServer,
-    Kind::ThreadServer,
-    Kind::PoolServer,
-    Kind::Counter,
-    Kind::Multiprint,
-];
+tasks! {
+    tcp_upper,
+    tcp_client,
+    udp_upper,
+    udp_client,
+    fork_server,
+    select_server,
+    thread_server,
+    pool_server,
+    counter,
+    multiprint,
+}
 
-impl Kind {
-    /// The task id of SPEC section 1.
-    pub fn id(self) -> &'static str {
-        match self {
-            Kind::TcpUpper => "tcp-upper",
-            Kind::TcpClient => "tcp-client",
-            Kind::UdpUpper => "udp-upper",
-            Kind::UdpClient => "udp-client",
-            Kind::ForkServer => "fork-server",
-            Kind::SelectServer => "select-server",
-            Kind::ThreadServer => "thread-server",
-            Kind::PoolServer => "pool-server",
-            Kind::Counter => "counter",
-            Kind::Multiprint => "multiprint",
-        }
-    }
-
-    /// The kind with this task id.
-    pub fn from_id(id: &str) -> Option<Kind> {
-        ALL.into_iter().find(|k| k.id() == id)
-    }
-
-    /// Default file names, each an instance of its own when present (SPEC section 1).
-    pub fn default_files(self) -> &'static [&'static str] {
-        match self {
-            Kind::TcpUpper => &["server1.py"],
-            Kind::TcpClient => &["client1.py"],
-            Kind::UdpUpper => &["server2.py"],
-            Kind::UdpClient => &["client2.py"],
-            Kind::ForkServer => &["server-fork.py"],
-            Kind::SelectServer => &["server-select.py"],
-            Kind::ThreadServer => &["server-thread.py"],
-            Kind::PoolServer => &["server-pool.py"],
-            Kind::Counter => &["counter.py"],
-            Kind::Multiprint => &[
-                "multiprint.py",
-                "multiprint1.py",
-                "multiprint2.py",
-                "multiprint3.py",
-            ],
-        }
-    }
-
-    /// The lecture program this task asks for.
-    pub fn title(self) -> &'static str {
-        match self {
-            Kind::TcpUpper => "TCP upper-case server",
-            Kind::TcpClient => "TCP client",
-            Kind::UdpUpper => "UDP upper-case server",
-            Kind::UdpClient => "UDP client",
-            Kind::ForkServer => "fork-per-client server",
-            Kind::SelectServer => "select() multiplexing server",
-            Kind::ThreadServer => "thread-per-client server",
-            Kind::PoolServer => "thread pool sharing accept() under a lock",
-            Kind::Counter => "shared counter protected by a Lock",
-            Kind::Multiprint => "producer/consumer printing with threads",
-        }
-    }
-
-    /// The checks of this task, in the SPEC's order.
-    pub fn checks(self) -> &'static [CheckDef] {
-        match self {
-            Kind::TcpUpper => tcp_upper::CHECKS,
-            Kind::TcpClient => tcp_client::CHECKS,
-            Kind::UdpUpper => udp_upper::CHECKS,
-            Kind::UdpClient => udp_client::CHECKS,
-            Kind::ForkServer => fork_server::CHECKS,
-            Kind::SelectServer => select_server::CHECKS,
-            Kind::ThreadServer => thread_server::CHECKS,
-            Kind::PoolServer => pool_server::CHECKS,
-            Kind::Counter => counter::CHECKS,
-            Kind::Multiprint => multiprint::CHECKS,
-        }
-    }
+/// The task with id `id`.
+pub fn by_id(id: &str) -> Option<Kind> {
+    crate::task::find(ALL, id)
 }
 
 #[cfg(test)]
@@ -218,9 +130,17 @@ mod tests {
             ),
         ];
         for (task, ids) in spec {
-            let kind = Kind::from_id(task).unwrap();
-            let ours: Vec<&str> = kind.checks().iter().map(|c| c.id).collect();
+            let kind = by_id(task).unwrap();
+            let ours: Vec<&str> = kind.checks.iter().map(|c| c.id).collect();
             assert_eq!(ours, ids, "checks of {task}");
         }
+    }
+
+    /// The reference programs (`reference` crate, which cannot see this table) are the
+    /// same tasks, in the same order.
+    #[test]
+    fn the_reference_programs_are_these_tasks() {
+        let ours: Vec<&str> = ALL.iter().map(|k| k.id).collect();
+        assert_eq!(reference::ids(), ours);
     }
 }

@@ -5,6 +5,7 @@
 //! POOLSIZE-1 idle clients, so a correct pool has one worker free; at most POOLSIZE
 //! clients in `isolation`), `bounded-threads` and `queued-clients`.
 
+use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::backlog::{self, Stuck};
 use crate::checks::concurrency::{self, ending, Advice};
@@ -31,6 +32,18 @@ fn opts(size: usize) -> LaunchOpts {
         ..LaunchOpts::default()
     }
 }
+
+/// The task.
+pub static TASK: TaskDef = TaskDef {
+    id: "pool-server",
+    title: "thread pool sharing accept() under a lock",
+    files: &["server-pool.py"],
+    lecture_name: None,
+    one_shot: false,
+    serves_until_killed: true,
+    may_end_in: &[],
+    checks: CHECKS,
+};
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[

@@ -2,6 +2,7 @@
 //! process, one thread, many clients. Checks: the stream checks, the concurrency checks,
 //! `single-thread` and `no-fd-leak` (read from `/proc`), and `slow-reader`.
 
+use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::{self, ending, Advice, ANSWER};
 use crate::checks::inspect::{self, count, family, plural, poll_until, ThreadSampler};
@@ -26,6 +27,18 @@ const STALLED: &str = "one client that does not read must not stall the others: 
 const ADVICE: Advice = Advice {
     serial: SERIAL,
     shared: SHARED,
+};
+
+/// The task.
+pub static TASK: TaskDef = TaskDef {
+    id: "select-server",
+    title: "select() multiplexing server",
+    files: &["server-select.py"],
+    lecture_name: None,
+    one_shot: false,
+    serves_until_killed: true,
+    may_end_in: &[],
+    checks: CHECKS,
 };
 
 /// The checks of SPEC section 4, in order.

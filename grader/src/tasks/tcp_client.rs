@@ -3,6 +3,7 @@
 //! read (whatever its fragmentation or length) and printed as `Output: <answer>`; an empty
 //! line or the end of stdin closes the connection and ends the client with status 0.
 
+use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, Outcome};
 use crate::checks::client::{self, Peer, Stop};
 use crate::checks::heard::{self, Heard};
@@ -13,6 +14,18 @@ use crate::probe::tcp::Fragment;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::time::Duration;
+
+/// The task.
+pub static TASK: TaskDef = TaskDef {
+    id: "tcp-client",
+    title: "TCP client",
+    files: &["client1.py"],
+    lecture_name: None,
+    one_shot: false,
+    serves_until_killed: false,
+    may_end_in: &[],
+    checks: CHECKS,
+};
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[

@@ -2,12 +2,25 @@
 //! one client and exit or serve clients one after another; the grader restarts it as
 //! needed. Checks: the stream checks, plus `reuse-addr`.
 
+use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::stream::{self, roundtrip, ANSWER};
 use crate::probe::tcp::{self, Fragment, Reading};
 use crate::procfs::Proto;
 use crate::session::Server;
 use std::time::Duration;
+
+/// The task.
+pub static TASK: TaskDef = TaskDef {
+    id: "tcp-upper",
+    title: "TCP upper-case server",
+    files: &["server1.py"],
+    lecture_name: None,
+    one_shot: true,
+    serves_until_killed: false,
+    may_end_in: &[],
+    checks: CHECKS,
+};
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[

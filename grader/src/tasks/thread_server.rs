@@ -3,6 +3,7 @@
 //! (`isolation` catches the slide's `run()` using the global `conn`), and two read from
 //! `/proc`: a thread per connected client, and no thread left once they have gone.
 
+use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::{self, ending, Advice};
 use crate::checks::inspect::{self, count, poll_until};
@@ -25,6 +26,18 @@ const SHARED: &str = "each thread must use its own connection (self.conn, given 
 const ADVICE: Advice = Advice {
     serial: SERIAL,
     shared: SHARED,
+};
+
+/// The task.
+pub static TASK: TaskDef = TaskDef {
+    id: "thread-server",
+    title: "thread-per-client server",
+    files: &["server-thread.py"],
+    lecture_name: None,
+    one_shot: false,
+    serves_until_killed: true,
+    may_end_in: &[],
+    checks: CHECKS,
 };
 
 /// The checks of SPEC section 4, in order.

@@ -4,6 +4,7 @@
 //! stdin sends one empty datagram ("let the server know we are gone") and ends the client
 //! with status 0.
 
+use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, Outcome};
 use crate::checks::client::{self, Peer, Stop};
 use crate::checks::heard::{self, Heard};
@@ -11,6 +12,18 @@ use crate::gen::{self, show_lines};
 use crate::peer::UdpPeer;
 use proptest::collection::vec;
 use std::time::Duration;
+
+/// The task.
+pub static TASK: TaskDef = TaskDef {
+    id: "udp-client",
+    title: "UDP client",
+    files: &["client2.py"],
+    lecture_name: None,
+    one_shot: false,
+    serves_until_killed: false,
+    may_end_in: &[],
+    checks: CHECKS,
+};
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[

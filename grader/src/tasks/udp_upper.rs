@@ -1,6 +1,7 @@
 //! `udp-upper`: the lecture's UDP upper-case server (`server2.py`): each datagram (up to
 //! 1024 bytes) is answered with its upper-case to its sender; an empty datagram ends it.
 
+use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::escape;
 use crate::gen::{self, upper};
@@ -18,6 +19,18 @@ use std::time::Duration;
 const ANSWER: Duration = Duration::from_secs(3);
 /// How long the server has to exit after the empty datagram.
 const EXIT: Duration = Duration::from_secs(5);
+
+/// The task.
+pub static TASK: TaskDef = TaskDef {
+    id: "udp-upper",
+    title: "UDP upper-case server",
+    files: &["server2.py"],
+    lecture_name: None,
+    one_shot: false,
+    serves_until_killed: true,
+    may_end_in: &["empty-terminates"],
+    checks: CHECKS,
+};
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[

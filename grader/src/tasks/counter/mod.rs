@@ -8,11 +8,27 @@ mod run;
 mod uses_threads;
 mod value;
 
+use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, Outcome, Status};
 use crate::checks::threads::{self, NOT_INSTRUMENTED};
 use crate::instrument;
 use proptest::prelude::RngExt;
 use run::run;
+
+/// The task.
+pub static TASK: TaskDef = TaskDef {
+    id: "counter",
+    title: "shared counter protected by a Lock",
+    files: &["counter.py"],
+    lecture_name: Some((
+        "thread1.py",
+        "the lecture's thread1.py, which counter.py fixes",
+    )),
+    one_shot: false,
+    serves_until_killed: false,
+    may_end_in: &[],
+    checks: CHECKS,
+};
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[

@@ -10,11 +10,29 @@ mod parse;
 mod pieces;
 mod run;
 
+use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, Outcome};
 use crate::checks::threads::{self, NOT_INSTRUMENTED};
 use crate::{instrument, procfs};
 use run::{feed_all, Ending, Settings};
 use std::time::{Duration, Instant};
+
+/// The task.
+pub static TASK: TaskDef = TaskDef {
+    id: "multiprint",
+    title: "producer/consumer printing with threads",
+    files: &[
+        "multiprint.py",
+        "multiprint1.py",
+        "multiprint2.py",
+        "multiprint3.py",
+    ],
+    lecture_name: None,
+    one_shot: false,
+    serves_until_killed: false,
+    may_end_in: &[],
+    checks: CHECKS,
+};
 
 /// The checks of SPEC section 4, in order.
 pub const CHECKS: &[CheckDef] = &[
