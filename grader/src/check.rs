@@ -150,6 +150,11 @@ impl CheckCtx<'_> {
         reproduce_line(submission, &self.target.id, self.check, self.run.seed)
     }
 
+    /// The launch options of this check's task ([`crate::task::TaskDef::launch`]).
+    pub fn task_launch(&self) -> LaunchOpts {
+        (self.target.kind.launch)(self)
+    }
+
     /// The full start description of the program with `opts` applied.
     pub fn launch_spec(&self, opts: &LaunchOpts) -> Launch {
         let port = opts.port.map(|p| p.to_string()).unwrap_or_default();

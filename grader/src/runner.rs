@@ -225,7 +225,7 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
                 .checks
                 .iter()
                 .filter(|c| plan.selection.check(c.id))
-                .map(move |c| (i, c))
+                .map(move |c| (i, *c))
         })
         .collect();
     on_event(&Event::Started { checks: jobs.len() });

@@ -4,7 +4,7 @@
 //! [`Kind`] (a `&'static TaskDef`) and never match on a particular task, so a new task is
 //! its own file plus one line in the table [`crate::tasks::ALL`].
 
-use crate::check::CheckDef;
+use crate::check::{CheckCtx, CheckDef, LaunchOpts};
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
@@ -29,15 +29,65 @@ pub struct TaskDef {
     pub serves_until_killed: bool,
     /// The checks in which a server that serves until killed may end on its own.
     pub may_end_in: &'static [&'static str],
-    /// Its checks, in the SPEC's order (section 4).
-    pub checks: &'static [CheckDef],
+    /// The options of every start of the program by a shared check (`POOLSIZE` for the
+    /// pool server, drawn from the check's seed).
+    pub launch: fn(&CheckCtx) -> LaunchOpts,
+    /// For a concurrent server: how the shared concurrency checks judge it and what
+    /// they tell its student.
+    pub concurrency: Option<Concurrency>,
+    /// Its checks, in the SPEC's order (section 4): shared ones (see
+    /// [`crate::checks::served`]) by reference, and its own.
+    pub checks: &'static [&'static CheckDef],
+}
+
+/// What the shared `concurrent` and `isolation` checks need of a concurrent server.
+#[derive(Clone, Copy, Debug)]
+pub struct Concurrency {
+    /// Idle clients connected while `concurrent` asks for one more to be served.
+    pub idle: usize,
+    /// What to do when clients are served one at a time.
+    pub serial: &'static str,
+    /// What to do when clients get each other's answers.
+    pub shared: &'static str,
 }
 
 /// A task kind: a handle on its static definition. Kinds compare equal by id and sort in
 /// the order of [`crate::tasks::ALL`] (the SPEC's, that of reports and CSV columns).
 pub type Kind = &'static TaskDef;
 
+impl Concurrency {
+    /// `idle` clients for `concurrent`, and the advice for serial and shared serving.
+    pub const fn new(idle: usize, serial: &'static str, shared: &'static str) -> Concurrency {
+        Concurrency {
+            idle,
+            serial,
+            shared,
+        }
+    }
+}
+
 impl TaskDef {
+    /// The facts most tasks share; a task file fills in the rest and ends with
+    /// `..TaskDef::PLAIN`. Not a task (its id is empty).
+    pub const PLAIN: TaskDef = TaskDef {
+        id: "",
+        title: "",
+        files: &[],
+        lecture_name: None,
+        one_shot: false,
+        serves_until_killed: false,
+        may_end_in: &[],
+        launch: |_| LaunchOpts::default(),
+        concurrency: None,
+        checks: &[],
+    };
+
+    /// [`TaskDef::PLAIN`] for a server that serves until it is killed.
+    pub const SERVER: TaskDef = TaskDef {
+        serves_until_killed: true,
+        ..TaskDef::PLAIN
+    };
+
     /// Its place in [`crate::tasks::ALL`]; a task outside the table sorts after it.
     fn rank(&self) -> usize {
         crate::tasks::ALL
@@ -92,7 +142,7 @@ impl std::fmt::Debug for TaskDef {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{CheckCtx, Outcome, RunSettings, Status};
+    use crate::check::{Outcome, RunSettings, Status};
     use crate::instrument::Instrument;
     use crate::rubric::Rubric;
     use crate::runner::{self, Plan, Selection};
@@ -107,15 +157,12 @@ mod tests {
         id: "dummy",
         title: "a task made up by a test",
         files: &["dummy.py"],
-        lecture_name: None,
-        one_shot: false,
-        serves_until_killed: false,
-        may_end_in: &[],
-        checks: &[CheckDef {
+        checks: &[&CheckDef {
             id: "trivial",
             summary: "always passes",
             run: trivial,
         }],
+        ..TaskDef::PLAIN
     };
 
     /// A new task is its definition plus a line in a table: given a table holding only

@@ -4,17 +4,18 @@
 //! own, as servers under test do), lines on its
 //! stdin, and is judged from both sides: its stdout must hold one `Output: <UPPER>` line
 //! per line ([`printed`]), and the server must have received exactly the lines
-//! ([`heard`]). For speed one client process answers case after case of a property; a
+//! ([`heard`](crate::peer::heard)). For speed one client process answers case after case of a property; a
 //! failing case ends it and the next case starts a fresh one, so shrinking runs on fresh
 //! processes. Every wait is on an event (a read on stdout, a change the server records)
 //! with a deadline; nothing sleeps to synchronise.
 
-use super::heard::Heard;
 use super::printed::{self, Printed};
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
 use crate::contain::netns::{self, NetNs};
 use crate::escape;
 use crate::gen::upper;
+use crate::peer::heard::Heard;
+use crate::peer::Peer;
 use crate::process::program::indent;
 use crate::process::Program;
 use crate::prop::{self, Failure};
@@ -37,31 +38,6 @@ const GOODBYE: Duration = Duration::from_secs(3);
 const SLICE: Duration = Duration::from_millis(20);
 /// What Python prints when a program dies of an exception.
 const TRACEBACK: &[u8] = b"Traceback (most recent call last)";
-
-/// The grader's server as a client check sees it.
-pub trait Peer: Sized {
-    /// Starts the server.
-    fn start() -> std::io::Result<Self>;
-    /// Its port, given to the client as `PORT`.
-    fn port(&self) -> u16;
-    /// The client has been in touch (connected, or sent a datagram).
-    fn contacted(&self) -> bool;
-    /// How what the server received compares with `lines`, the first `skip` of them
-    /// (earlier cases) left out of the message.
-    fn heard(&self, lines: &[Vec<u8>], skip: usize) -> Heard;
-    /// True when `line` reached the server (as a datagram, or inside the stream).
-    fn got(&self, line: &[u8]) -> bool;
-    /// Waits until the server received all of `lines` and wrote every answer; false at
-    /// the deadline.
-    fn wait_answered(&self, lines: &[Vec<u8>], timeout: Duration) -> bool;
-    /// Answers whose last byte the server had begun to send.
-    fn answers_sent(&self) -> usize;
-    /// Waits for the client's goodbye after `lines` (TCP: end of file on its connection;
-    /// UDP: the empty datagram) and judges it; `Err` says what the server saw instead.
-    fn goodbye(&self, lines: &[Vec<u8>], timeout: Duration) -> Result<(), String>;
-    /// What the server has seen of the goodbye so far, for a client that hung.
-    fn goodbye_so_far(&self) -> String;
-}
 
 /// How a client is told to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

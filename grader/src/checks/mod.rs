@@ -1,22 +1,23 @@
-//! Checks shared by several tasks, written once: the stream checks every TCP server has
-//! (`echo`, `fragmented`, `binary`, `large`, `eof`) live in [`stream`]; the checks every
-//! concurrent server has (`concurrent`, `isolation`) in [`concurrency`], with the clients
-//! they use ([`clients`], [`backlog`]), the `/proc` views of a server ([`inspect`]) and
-//! the select server's [`slow_reader`]; what the two thread tasks share (seeded choices,
-//! preemption seeds, parallel runs) in [`threads`]; the machinery of the client checks (a
-//! client against the grader's own server, its stdout read by [`printed`], what the server
-//! received judged by [`heard`]) in [`client`]; the evidence a hint needs before it names a
-//! cause in [`evidence`].
+//! Checks shared by several tasks, written once. The [`CheckDef`](crate::check::CheckDef)s
+//! that several server tasks list as they are live in [`served`]; the functions behind
+//! them: the stream checks of a TCP server (`echo`, `fragmented`, `binary`, `large`,
+//! `eof`) in [`stream`], the concurrency checks (`concurrent`, `isolation`) in
+//! [`concurrency`], with the clients they use ([`clients`], [`backlog`]), the `/proc` views
+//! of a server ([`inspect`]) and the select server's [`slow_reader`]; what the two thread
+//! tasks share (seeded choices, preemption seeds, parallel runs) in [`threads`]; the
+//! machinery of the client checks (a client against the grader's own server, its stdout
+//! read by [`printed`]) in [`client`]; the evidence a hint needs before it names a cause in
+//! [`evidence`].
 
 pub mod backlog;
 pub mod client;
 pub mod clients;
 pub mod concurrency;
 pub mod evidence;
-pub mod heard;
 pub mod inspect;
 pub mod lingering;
 pub mod printed;
+pub mod served;
 pub mod slow_reader;
 pub mod stream;
 pub mod threads;

@@ -5,12 +5,17 @@
 //! ([`reference::upper::upper`]) and record exactly what they received and how each
 //! conversation ended, so a check can judge the client from both sides. They inject the
 //! faults a real network causes: answers cut into small delayed fragments, answers longer
-//! than one `recv(1024)`. Checks wait on the recorded state ([`Watch`]), never by sleeping.
+//! than one `recv(1024)`. Checks wait on the recorded state ([`Watch`]), never by sleeping;
+//! [`Peer`] is what a client check asks of either server, answered once from what it
+//! recorded ([`record`]), judged against the client's lines by [`heard`].
 
+pub mod heard;
+pub mod record;
 pub mod tcp;
 pub mod udp;
 pub mod watch;
 
+pub use record::{Peer, Transcript};
 pub use tcp::{Answer, Ending, Piece, TcpPeer};
 pub use udp::UdpPeer;
 pub use watch::Watch;

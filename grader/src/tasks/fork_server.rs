@@ -2,11 +2,12 @@
 //! stream checks, the concurrency checks, and two read from `/proc`: one live child per
 //! connected client, and no zombie left once clients have gone.
 
-use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
-use crate::checks::concurrency::{self, ending, Advice, ANSWER};
+use crate::checks::concurrency::{ending, ANSWER};
+use crate::checks::served;
 use crate::checks::inspect::{self, family, poll_until, Family};
-use crate::checks::{clients, lingering, stream};
+use crate::checks::{clients, lingering};
+use crate::task::{Concurrency, TaskDef};
 
 use std::time::Duration;
 
@@ -24,56 +25,24 @@ const EXIT: Duration = Duration::from_secs(10);
 const SERIAL: &str = "your server serves one client at a time: the parent must go back to accept() right after fork(), without waiting for the child (reap finished children with a SIGCHLD handler instead)";
 const SHARED: &str = "each child must serve only the connection accept() gave for it, and the parent must close its copy of it";
 
-const ADVICE: Advice = Advice {
-    serial: SERIAL,
-    shared: SHARED,
-};
-
 /// The task.
 pub static TASK: TaskDef = TaskDef {
     id: "fork-server",
     title: "fork-per-client server",
     files: &["server-fork.py"],
-    lecture_name: None,
-    one_shot: false,
-    serves_until_killed: true,
-    may_end_in: &[],
     checks: CHECKS,
+    concurrency: Some(Concurrency::new(CLIENTS, SERIAL, SHARED)),
+    ..TaskDef::SERVER
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[CheckDef] = &[
-    CheckDef {
-        id: "echo",
-        summary: stream::ECHO,
-        run: |ctx| stream::echo(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
-        id: "fragmented",
-        summary: stream::FRAGMENTED,
-        run: |ctx| stream::fragmented(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
-        id: "concurrent",
-        summary: concurrency::CONCURRENT,
-        run: |ctx| concurrency::concurrent(ctx, LaunchOpts::default(), CLIENTS, SERIAL),
-    },
-    CheckDef {
-        id: "isolation",
-        summary: concurrency::ISOLATION,
-        run: |ctx| concurrency::isolation(ctx, LaunchOpts::default(), 4, ADVICE),
-    },
-    CheckDef {
-        id: "eof",
-        summary: stream::EOF,
-        run: |ctx| stream::eof(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
+pub const CHECKS: &[&CheckDef] = served::concurrent_server_checks![
+    &CheckDef {
         id: "child-per-client",
         summary: "while N clients are connected, the server has at least N live child processes",
         run: child_per_client,
     },
-    CheckDef {
+    &CheckDef {
         id: "reaps-children",
         summary: "no child remains, zombie or running, 2 s after the clients left",
         run: reaps_children,

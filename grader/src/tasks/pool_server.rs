@@ -5,12 +5,12 @@
 //! POOLSIZE-1 idle clients, so a correct pool has one worker free; at most POOLSIZE
 //! clients in `isolation`), `bounded-threads` and `queued-clients`.
 
-use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::backlog::{self, Stuck};
 use crate::checks::concurrency::{self, ending, Advice};
 use crate::checks::inspect::{self, count, ThreadSampler};
-use crate::checks::stream;
+use crate::checks::served;
+use crate::task::TaskDef;
 
 use std::time::Duration;
 
@@ -38,46 +38,32 @@ pub static TASK: TaskDef = TaskDef {
     id: "pool-server",
     title: "thread pool sharing accept() under a lock",
     files: &["server-pool.py"],
-    lecture_name: None,
-    one_shot: false,
-    serves_until_killed: true,
-    may_end_in: &[],
+    launch: |ctx| opts(pool_size(ctx)),
     checks: CHECKS,
+    ..TaskDef::SERVER
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[CheckDef] = &[
-    CheckDef {
-        id: "echo",
-        summary: stream::ECHO,
-        run: |ctx| stream::echo(ctx, opts(pool_size(ctx))),
-    },
-    CheckDef {
-        id: "fragmented",
-        summary: stream::FRAGMENTED,
-        run: |ctx| stream::fragmented(ctx, opts(pool_size(ctx))),
-    },
-    CheckDef {
+pub const CHECKS: &[&CheckDef] = &[
+    &served::ECHO,
+    &served::FRAGMENTED,
+    &CheckDef {
         id: "concurrent",
         summary: "with POOLSIZE-1 clients connected and idle, one more is served",
         run: concurrent,
     },
-    CheckDef {
+    &CheckDef {
         id: "isolation",
         summary: "up to POOLSIZE clients connected together each get exactly their own answers",
         run: isolation,
     },
-    CheckDef {
-        id: "eof",
-        summary: stream::EOF,
-        run: |ctx| stream::eof(ctx, opts(pool_size(ctx))),
-    },
-    CheckDef {
+    &served::EOF,
+    &CheckDef {
         id: "bounded-threads",
         summary: "with 3xPOOLSIZE clients coming, never more than POOLSIZE+1 threads",
         run: bounded_threads,
     },
-    CheckDef {
+    &CheckDef {
         id: "queued-clients",
         summary: "clients beyond the pool wait (backlog or queue) and are served once others leave",
         run: queued_clients,

@@ -2,12 +2,13 @@
 //! process, one thread, many clients. Checks: the stream checks, the concurrency checks,
 //! `single-thread` and `no-fd-leak` (read from `/proc`), and `slow-reader`.
 
-use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
-use crate::checks::concurrency::{self, ending, Advice, ANSWER};
+use crate::checks::concurrency::{ending, ANSWER};
+use crate::checks::served;
 use crate::checks::inspect::{self, count, family, plural, poll_until, ThreadSampler};
-use crate::checks::{clients, slow_reader, stream};
+use crate::checks::{clients, slow_reader};
 use crate::procfs;
+use crate::task::{Concurrency, TaskDef};
 
 use std::time::Duration;
 
@@ -24,61 +25,29 @@ const SERIAL: &str = "your server serves one client at a time: after accept() an
 const SHARED: &str = "answer each client on the socket select() reported readable";
 const STALLED: &str = "one client that does not read must not stall the others: make the client sockets non-blocking, keep each client's unsent answers in a buffer of its own, send them when select() reports the socket writable, and stop reading from a client while its buffer is full";
 
-const ADVICE: Advice = Advice {
-    serial: SERIAL,
-    shared: SHARED,
-};
-
 /// The task.
 pub static TASK: TaskDef = TaskDef {
     id: "select-server",
     title: "select() multiplexing server",
     files: &["server-select.py"],
-    lecture_name: None,
-    one_shot: false,
-    serves_until_killed: true,
-    may_end_in: &[],
     checks: CHECKS,
+    concurrency: Some(Concurrency::new(CLIENTS, SERIAL, SHARED)),
+    ..TaskDef::SERVER
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[CheckDef] = &[
-    CheckDef {
-        id: "echo",
-        summary: stream::ECHO,
-        run: |ctx| stream::echo(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
-        id: "fragmented",
-        summary: stream::FRAGMENTED,
-        run: |ctx| stream::fragmented(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
-        id: "concurrent",
-        summary: concurrency::CONCURRENT,
-        run: |ctx| concurrency::concurrent(ctx, LaunchOpts::default(), CLIENTS, SERIAL),
-    },
-    CheckDef {
-        id: "isolation",
-        summary: concurrency::ISOLATION,
-        run: |ctx| concurrency::isolation(ctx, LaunchOpts::default(), 4, ADVICE),
-    },
-    CheckDef {
-        id: "eof",
-        summary: stream::EOF,
-        run: |ctx| stream::eof(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
+pub const CHECKS: &[&CheckDef] = served::concurrent_server_checks![
+    &CheckDef {
         id: "single-thread",
         summary: "one thread and no child process while several clients are served",
         run: single_thread,
     },
-    CheckDef {
+    &CheckDef {
         id: "no-fd-leak",
         summary: "open descriptors do not grow as clients come and go",
         run: no_fd_leak,
     },
-    CheckDef {
+    &CheckDef {
         id: "slow-reader",
         summary: "a client that sends much and never reads does not stall the others",
         run: |ctx| slow_reader::slow_reader(ctx, LaunchOpts::default(), STALLED),

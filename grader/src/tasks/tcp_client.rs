@@ -3,14 +3,13 @@
 //! read (whatever its fragmentation or length) and printed as `Output: <answer>`; an empty
 //! line or the end of stdin closes the connection and ends the client with status 0.
 
-use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, Outcome};
-use crate::checks::client::{self, Peer, Stop};
-use crate::checks::heard::{self, Heard};
+use crate::checks::client::{self, Stop};
 use crate::escape;
 use crate::gen::{self, show_fragments, show_lines, upper};
-use crate::peer::{Answer, Ending, Piece, TcpPeer};
+use crate::peer::{Answer, Piece, TcpPeer};
 use crate::probe::tcp::Fragment;
+use crate::task::TaskDef;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::time::Duration;
@@ -20,36 +19,33 @@ pub static TASK: TaskDef = TaskDef {
     id: "tcp-client",
     title: "TCP client",
     files: &["client1.py"],
-    lecture_name: None,
-    one_shot: false,
-    serves_until_killed: false,
-    may_end_in: &[],
     checks: CHECKS,
+    ..TaskDef::PLAIN
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[CheckDef] = &[
-    CheckDef {
+pub const CHECKS: &[&CheckDef] = &[
+    &CheckDef {
         id: "roundtrip",
         summary: "each stdin line gives a line `Output: <LINE IN UPPER CASE>`",
         run: roundtrip,
     },
-    CheckDef {
+    &CheckDef {
         id: "fragmented-reply",
         summary: "an answer arriving in small delayed pieces is still printed whole",
         run: fragmented_reply,
     },
-    CheckDef {
+    &CheckDef {
         id: "long-reply",
         summary: "answers longer than 1024 bytes are printed whole",
         run: long_reply,
     },
-    CheckDef {
+    &CheckDef {
         id: "empty-line-exits",
         summary: "an empty line closes the connection and the client exits with status 0",
         run: empty_line_exits,
     },
-    CheckDef {
+    &CheckDef {
         id: "stdin-eof",
         summary: "the end of stdin does the same as an empty line, without a traceback",
         run: stdin_eof,
@@ -159,85 +155,4 @@ fn empty_line_exits(ctx: &CheckCtx) -> Outcome {
 
 fn stdin_eof(ctx: &CheckCtx) -> Outcome {
     client::ending::<TcpPeer>(ctx, &farewell_lines(), Stop::EndOfInput)
-}
-
-impl Peer for TcpPeer {
-    fn start() -> std::io::Result<TcpPeer> {
-        TcpPeer::start()
-    }
-
-    fn port(&self) -> u16 {
-        TcpPeer::port(self)
-    }
-
-    fn contacted(&self) -> bool {
-        self.state().read(|s| !s.conns.is_empty())
-    }
-
-    fn heard(&self, lines: &[Vec<u8>], skip: usize) -> Heard {
-        self.state()
-            .read(|s| heard::stream(&s.received(), lines, skip))
-    }
-
-    fn got(&self, line: &[u8]) -> bool {
-        self.state()
-            .read(|s| s.received().windows(line.len()).any(|w| w == line))
-    }
-
-    fn wait_answered(&self, lines: &[Vec<u8>], timeout: Duration) -> bool {
-        let total: usize = lines.iter().map(Vec::len).sum();
-        self.state().wait_until(timeout, |s| {
-            s.answered() >= total && heard::stream(&s.received(), lines, 0) == Heard::All
-        })
-    }
-
-    fn answers_sent(&self) -> usize {
-        self.state()
-            .read(|s| s.conns.iter().map(|c| c.answers_sent).sum())
-    }
-
-    fn goodbye(&self, lines: &[Vec<u8>], timeout: Duration) -> Result<(), String> {
-        let ended = self.state().wait_until(timeout, |s| {
-            s.conns.is_empty() || s.conns.iter().all(|c| c.ending.is_some())
-        });
-        let (conns, received) = self.state().read(|s| (s.conns.clone(), s.received()));
-        if conns.is_empty() {
-            return Err("the client never connected to the server".into());
-        }
-        if !ended {
-            return Err(format!(
-                "the client exited, but its connection was still open {} s later: close the socket (does another process still hold it?)",
-                timeout.as_secs()
-            ));
-        }
-        let failed = conns.iter().find_map(|c| match &c.ending {
-            Some(Ending::Error(e)) => Some(e.clone()),
-            _ => None,
-        });
-        if let Some(e) = failed {
-            return Err(format!(
-                "the server saw the connection fail ({e}) instead of end cleanly: a client that exits with answer bytes still unread resets the connection; read every answer, then close the socket"
-            ));
-        }
-        match heard::stream(&received, lines, 0) {
-            Heard::All => Ok(()),
-            _ => Err(format!(
-                "the server received {} in all; the lines were {}",
-                escape::bytes_short(&received, 80),
-                show_lines(lines)
-            )),
-        }
-    }
-
-    fn goodbye_so_far(&self) -> String {
-        self.state().read(|s| {
-            if s.conns.is_empty() {
-                "it never connected".to_string()
-            } else if s.conns.iter().all(|c| c.ending.is_some()) {
-                "its connection was closed".to_string()
-            } else {
-                "its connection to the server was still open".to_string()
-            }
-        })
-    }
 }

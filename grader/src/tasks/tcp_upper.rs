@@ -2,12 +2,13 @@
 //! one client and exit or serve clients one after another; the grader restarts it as
 //! needed. Checks: the stream checks, plus `reuse-addr`.
 
-use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
+use crate::checks::served;
 use crate::checks::stream::{self, roundtrip, ANSWER};
 use crate::probe::tcp::{self, Fragment, Reading};
 use crate::procfs::Proto;
 use crate::session::Server;
+use crate::task::TaskDef;
 use std::time::Duration;
 
 /// The task.
@@ -15,41 +16,27 @@ pub static TASK: TaskDef = TaskDef {
     id: "tcp-upper",
     title: "TCP upper-case server",
     files: &["server1.py"],
-    lecture_name: None,
     one_shot: true,
-    serves_until_killed: false,
-    may_end_in: &[],
     checks: CHECKS,
+    ..TaskDef::PLAIN
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[CheckDef] = &[
-    CheckDef {
-        id: "echo",
-        summary: stream::ECHO,
-        run: |ctx| stream::echo(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
-        id: "fragmented",
-        summary: stream::FRAGMENTED,
-        run: |ctx| stream::fragmented(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
+pub const CHECKS: &[&CheckDef] = &[
+    &served::ECHO,
+    &served::FRAGMENTED,
+    &CheckDef {
         id: "binary",
         summary: stream::BINARY,
         run: |ctx| stream::binary(ctx, LaunchOpts::default()),
     },
-    CheckDef {
+    &CheckDef {
         id: "large",
         summary: stream::LARGE_SUMMARY,
         run: |ctx| stream::large(ctx, LaunchOpts::default()),
     },
-    CheckDef {
-        id: "eof",
-        summary: stream::EOF,
-        run: |ctx| stream::eof(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
+    &served::EOF,
+    &CheckDef {
         id: "reuse-addr",
         summary:
             "a new server binds the same port at once after the old one was killed mid-connection",

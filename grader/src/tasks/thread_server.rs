@@ -3,13 +3,14 @@
 //! (`isolation` catches the slide's `run()` using the global `conn`), and two read from
 //! `/proc`: a thread per connected client, and no thread left once they have gone.
 
-use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
-use crate::checks::concurrency::{self, ending, Advice};
+use crate::checks::concurrency::ending;
+use crate::checks::served;
 use crate::checks::inspect::{self, count, poll_until};
-use crate::checks::{clients, stream};
+use crate::checks::clients;
 use crate::procfs;
 use crate::session::Server;
+use crate::task::{Concurrency, TaskDef};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -23,56 +24,24 @@ const LEAVE: Duration = Duration::from_secs(3);
 const SERIAL: &str = "your server serves one client at a time: start a thread per client with ClientSocket(conn, addr).start() (calling run() serves the client in the main thread) and go back to accept() at once";
 const SHARED: &str = "each thread must use its own connection (self.conn, given to its constructor), not the global conn, which accept() has meanwhile set to the latest client";
 
-const ADVICE: Advice = Advice {
-    serial: SERIAL,
-    shared: SHARED,
-};
-
 /// The task.
 pub static TASK: TaskDef = TaskDef {
     id: "thread-server",
     title: "thread-per-client server",
     files: &["server-thread.py"],
-    lecture_name: None,
-    one_shot: false,
-    serves_until_killed: true,
-    may_end_in: &[],
     checks: CHECKS,
+    concurrency: Some(Concurrency::new(CLIENTS, SERIAL, SHARED)),
+    ..TaskDef::SERVER
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[CheckDef] = &[
-    CheckDef {
-        id: "echo",
-        summary: stream::ECHO,
-        run: |ctx| stream::echo(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
-        id: "fragmented",
-        summary: stream::FRAGMENTED,
-        run: |ctx| stream::fragmented(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
-        id: "concurrent",
-        summary: concurrency::CONCURRENT,
-        run: |ctx| concurrency::concurrent(ctx, LaunchOpts::default(), CLIENTS, SERIAL),
-    },
-    CheckDef {
-        id: "isolation",
-        summary: concurrency::ISOLATION,
-        run: |ctx| concurrency::isolation(ctx, LaunchOpts::default(), 4, ADVICE),
-    },
-    CheckDef {
-        id: "eof",
-        summary: stream::EOF,
-        run: |ctx| stream::eof(ctx, LaunchOpts::default()),
-    },
-    CheckDef {
+pub const CHECKS: &[&CheckDef] = served::concurrent_server_checks![
+    &CheckDef {
         id: "thread-per-client",
         summary: "while N clients are connected, the server has at least N more threads",
         run: thread_per_client,
     },
-    CheckDef {
+    &CheckDef {
         id: "no-thread-leak",
         summary: "after the clients leave, the thread count returns to what it was",
         run: no_thread_leak,

@@ -1,7 +1,6 @@
 //! `udp-upper`: the lecture's UDP upper-case server (`server2.py`): each datagram (up to
 //! 1024 bytes) is answered with its upper-case to its sender; an empty datagram ends it.
 
-use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::escape;
 use crate::gen::{self, upper};
@@ -9,6 +8,7 @@ use crate::probe::udp::{wait_any, UdpProbe};
 use crate::procfs::Proto;
 use crate::prop;
 use crate::session::{CaseError, Server};
+use crate::task::TaskDef;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -25,36 +25,34 @@ pub static TASK: TaskDef = TaskDef {
     id: "udp-upper",
     title: "UDP upper-case server",
     files: &["server2.py"],
-    lecture_name: None,
-    one_shot: false,
-    serves_until_killed: true,
     may_end_in: &["empty-terminates"],
     checks: CHECKS,
+    ..TaskDef::SERVER
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[CheckDef] = &[
-    CheckDef {
+pub const CHECKS: &[&CheckDef] = &[
+    &CheckDef {
         id: "echo",
         summary: "a short ASCII datagram comes back upper-cased",
         run: echo,
     },
-    CheckDef {
+    &CheckDef {
         id: "datagrams",
         summary: "many random datagrams of 1-1024 bytes each get their upper-case",
         run: datagrams,
     },
-    CheckDef {
+    &CheckDef {
         id: "binary",
         summary: "datagrams of arbitrary bytes come back as bytes.upper()",
         run: binary,
     },
-    CheckDef {
+    &CheckDef {
         id: "multi-client",
         summary: "several clients interleave; each gets only its own answers",
         run: multi_client,
     },
-    CheckDef {
+    &CheckDef {
         id: "empty-terminates",
         summary: "an empty datagram makes the server exit with status 0",
         run: empty_terminates,

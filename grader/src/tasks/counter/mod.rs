@@ -8,10 +8,10 @@ mod run;
 mod uses_threads;
 mod value;
 
-use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, Outcome, Status};
 use crate::checks::threads::{self, NOT_INSTRUMENTED};
 use crate::instrument;
+use crate::task::TaskDef;
 use proptest::prelude::RngExt;
 use run::run;
 
@@ -24,25 +24,23 @@ pub static TASK: TaskDef = TaskDef {
         "thread1.py",
         "the lecture's thread1.py, which counter.py fixes",
     )),
-    one_shot: false,
-    serves_until_killed: false,
-    may_end_in: &[],
     checks: CHECKS,
+    ..TaskDef::PLAIN
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[CheckDef] = &[
-    CheckDef {
+pub const CHECKS: &[&CheckDef] = &[
+    &CheckDef {
         id: "total",
         summary: "prints Obtained value: THREADS x INCREMENTS for generated THREADS and INCREMENTS",
         run: total,
     },
-    CheckDef {
+    &CheckDef {
         id: "race-free",
         summary: "no update is lost while the grader forces thread switches, over several runs",
         run: race_free,
     },
-    CheckDef {
+    &CheckDef {
         id: "uses-threads",
         summary:
             "THREADS threads really run (recorded by the interpreter, not read from the output)",

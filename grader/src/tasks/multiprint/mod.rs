@@ -10,9 +10,9 @@ mod parse;
 mod pieces;
 mod run;
 
-use crate::task::TaskDef;
 use crate::check::{CheckCtx, CheckDef, Outcome};
 use crate::checks::threads::{self, NOT_INSTRUMENTED};
+use crate::task::TaskDef;
 use crate::{instrument, procfs};
 use run::{feed_all, Ending, Settings};
 use std::time::{Duration, Instant};
@@ -27,36 +27,33 @@ pub static TASK: TaskDef = TaskDef {
         "multiprint2.py",
         "multiprint3.py",
     ],
-    lecture_name: None,
-    one_shot: false,
-    serves_until_killed: false,
-    may_end_in: &[],
     checks: CHECKS,
+    ..TaskDef::PLAIN
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[CheckDef] = &[
-    CheckDef {
+pub const CHECKS: &[&CheckDef] = &[
+    &CheckDef {
         id: "every-char-once",
         summary: "every character sent is printed exactly once",
         run: every_char_once,
     },
-    CheckDef {
+    &CheckDef {
         id: "all-done",
         summary: "each of the THREADS consumers prints I'm done!",
         run: all_done,
     },
-    CheckDef {
+    &CheckDef {
         id: "terminates",
         summary: "exits with status 0 within 10 s after the empty line or end of stdin",
         run: terminates,
     },
-    CheckDef {
+    &CheckDef {
         id: "no-busy-wait",
         summary: "uses under 20% of one core while waiting for input",
         run: no_busy_wait,
     },
-    CheckDef {
+    &CheckDef {
         id: "race-free",
         summary: "every character is printed exactly once while the grader forces thread switches, over several runs",
         run: race_free,
