@@ -132,7 +132,7 @@ pub struct CheckCtx<'a> {
 pub fn reproduce_line(submission: &str, task: &str, check: &str, seed: u64) -> String {
     format!(
         "grader check {} --task {task} --check {check} --seed {seed}",
-        crate::report::shell_word(submission),
+        crate::escape::shell_word(submission),
     )
 }
 

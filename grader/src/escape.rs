@@ -1,7 +1,8 @@
 //! Making student bytes safe to show. Nothing a student program produced reaches a
 //! terminal, a report or a CSV cell unescaped: control characters (C0, C1, ESC), bidi
 //! overrides and invisible characters are written as escapes, so output cannot move the
-//! cursor, recolour the terminal or hide text.
+//! cursor, recolour the terminal or hide text. A path put in a reproduce command is quoted
+//! as a shell word ([`shell_word`]).
 
 use std::fmt::Write;
 
@@ -153,6 +154,19 @@ pub fn csv_cell(value: &str) -> String {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
         v
+    }
+}
+
+/// A word safe to paste into a POSIX shell: quoted unless it is plainly safe.
+pub fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", text(word.as_bytes()).replace('\'', "'\\''"))
     }
 }
 

@@ -9,6 +9,7 @@
 //! the servers the grader runs itself, to grade clients, live in [`peer`]. What a task is
 //! (its id, files and checks) is a [`task::TaskDef`]; [`tasks::ALL`] lists them.
 
+pub mod atomic;
 pub mod batch;
 pub mod check;
 pub mod checks;

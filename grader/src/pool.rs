@@ -1,6 +1,5 @@
-//! A fixed number of worker threads taking numbered jobs in order: the batch grades
-//! students with it, selftest fixture folders. (The runner schedules checks the same way,
-//! with its own result slots.)
+//! A fixed number of worker threads taking numbered jobs in order: the runner runs checks
+//! with it, the batch grades students, selftest fixture folders.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 

@@ -6,13 +6,14 @@
 use crate::check::{CheckCtx, CheckDef, Outcome, RunSettings, Status, Target};
 use crate::contain::{self, netns, signals};
 use crate::event::Event;
+use crate::pool;
 use crate::process::exits;
 use crate::report::{CheckReport, Report, TaskReport, TaskStatus};
 use crate::submission::{copy, hints, interpreter, Found, Submission, TaskEntry};
 use crate::task::Kind;
 use crate::tasks::ALL;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -230,26 +231,18 @@ pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         .collect();
     on_event(&Event::Started { checks: jobs.len() });
     let results: Mutex<Vec<Option<CheckReport>>> = Mutex::new(vec![None; jobs.len()]);
-    let next = AtomicUsize::new(0);
     let submission = plan.submission.dir.display().to_string();
-    std::thread::scope(|scope| {
-        for _ in 0..plan.jobs.max(1).min(jobs.len().max(1)) {
-            scope.spawn(|| loop {
-                let n = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&(task, def)) = jobs.get(n) else {
-                    return;
-                };
-                let Ok(target) = &prepared[task].target else {
-                    continue;
-                };
-                let report = run_check(target, def, &plan.settings, &submission);
-                on_event(&Event::CheckFinished {
-                    task: &target.id,
-                    check: &report,
-                });
-                results.lock().unwrap_or_else(|e| e.into_inner())[n] = Some(report);
-            });
-        }
+    pool::run(jobs.len(), plan.jobs, &AtomicBool::new(false), |n| {
+        let (task, def) = jobs[n];
+        let Ok(target) = &prepared[task].target else {
+            return;
+        };
+        let report = run_check(target, def, &plan.settings, &submission);
+        on_event(&Event::CheckFinished {
+            task: &target.id,
+            check: &report,
+        });
+        results.lock().unwrap_or_else(|e| e.into_inner())[n] = Some(report);
     });
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     let missing: Vec<_> = prepared

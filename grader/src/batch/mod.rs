@@ -106,7 +106,7 @@ pub enum BatchEvent<'a> {
 }
 
 /// The outcome of a batch.
-pub struct Outcome {
+pub struct BatchOutcome {
     /// Every student of the shard, graded, resumed or broken, sorted by name; students left
     /// out because the batch was stopped are not in it.
     pub students: Vec<Graded>,
@@ -123,7 +123,7 @@ pub fn run(
     opts: &Options,
     on_event: &(dyn Fn(&BatchEvent) + Sync),
     stop: &AtomicBool,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<BatchOutcome> {
     let all = students::discover(&opts.dir)?;
     let mine: Vec<Student> = all
         .into_iter()
@@ -204,7 +204,7 @@ pub fn run(
     let left = done.iter().filter(|d| d.is_none()).count();
     let students: Vec<Graded> = done.into_iter().flatten().collect();
     write_class(&opts.out, &students)?;
-    Ok(Outcome {
+    Ok(BatchOutcome {
         students,
         graded_now,
         left,
@@ -213,14 +213,14 @@ pub fn run(
 
 /// Writes `grades.csv` and `index.html` for these students.
 pub fn write_class(out: &Path, students: &[Graded]) -> anyhow::Result<()> {
-    crate::cli::write_atomically(&out.join("grades.csv"), csv::render(students).as_bytes())?;
+    crate::atomic::write(&out.join("grades.csv"), csv::render(students).as_bytes())?;
     let title = format!(
         "grader: {}",
         out.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     );
-    crate::cli::write_atomically(
+    crate::atomic::write(
         &out.join("index.html"),
         html::render(students, &title).as_bytes(),
     )?;

@@ -6,7 +6,7 @@
 //! run's and its standing is not `grader-error`; anyone else is graded again. (`error.txt`
 //! is what older batches wrote for a student whose grading broke; it is still read.)
 
-use crate::cli::write_atomically;
+use crate::atomic::write as write_atomically;
 use crate::report::class::Graded;
 use crate::report::format::Format;
 use crate::report::human::Style;

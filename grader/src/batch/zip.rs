@@ -153,10 +153,10 @@ pub fn unpack(archive: &Path, limits: &Limits) -> Result<Unpacked, String> {
 /// reproduce command name `archive`, not the temporary folder (which is gone by then).
 pub fn relabel(report: &mut crate::report::Report, root: &Path, archive: &Path) {
     let shown = archive.display().to_string();
-    let tmp = crate::report::shell_word(&root.display().to_string());
+    let tmp = crate::escape::shell_word(&root.display().to_string());
     for check in report.tasks.iter_mut().flat_map(|t| &mut t.checks) {
         if let Some(r) = &mut check.reproduce {
-            *r = r.replacen(&tmp, &crate::report::shell_word(&shown), 1);
+            *r = r.replacen(&tmp, &crate::escape::shell_word(&shown), 1);
         }
     }
     report.submission = shown;

@@ -9,7 +9,7 @@
 //! clients to leave may do so with a reset (RST) instead of a normal close, which a
 //! correct worker survives.
 
-use crate::checks::clients;
+use crate::checks::grader_clients as clients;
 use crate::checks::inspect::ordinal;
 use crate::escape;
 use crate::gen::upper;

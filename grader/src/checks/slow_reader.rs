@@ -6,8 +6,8 @@
 //! reading from a client whose buffer is full.
 
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
-use crate::checks::clients;
 use crate::checks::concurrency::{ending, ANSWER};
+use crate::checks::grader_clients as clients;
 use crate::escape;
 use crate::gen::upper;
 use crate::procfs::Proto;

@@ -5,7 +5,8 @@
 //! report goes to stdout, which Gradescope shows to instructors.
 
 use super::check::{no_programs, settings};
-use super::{cores, write_atomically, Grading};
+use super::{cores, Grading};
+use crate::atomic::write as write_atomically;
 use crate::batch::zip::submission_root;
 use crate::report::standing::{Problem, Standing};
 use crate::report::{gradescope, human, students, Report};

@@ -181,48 +181,12 @@ fn color_allowed() -> bool {
 /// Writes `text` to stdout, or to `path` when given.
 fn emit(path: Option<&Path>, text: &str) -> Result<()> {
     match path {
-        Some(path) => write_atomically(path, text.as_bytes()),
+        Some(path) => Ok(crate::atomic::write(path, text.as_bytes())?),
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())
                 .and_then(|_| out.flush())
                 .context("writing the report")
         }
-    }
-}
-
-/// Writes `data` to `path` through a temporary file and a rename, so a reader never sees
-/// half a report. The file gets the mode of any new file (0666 less the umask), not the
-/// temporary file's 0600: a report is meant to be read by others (a web server, a TA).
-pub fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-        .tempfile_in(dir)
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.write_all(data)?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn written_files_follow_the_umask_like_any_new_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let plain = dir.path().join("plain");
-        std::fs::File::create(&plain).unwrap();
-        let report = dir.path().join("report.json");
-        write_atomically(&report, b"{}").unwrap();
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&report), mode(&plain));
-        assert_eq!(std::fs::read(&report).unwrap(), b"{}");
     }
 }

@@ -10,6 +10,7 @@
 use super::cookie;
 use super::limits;
 use super::registry::{self, Entry};
+use crate::procfs::parse_stat;
 use std::collections::HashMap;
 use std::fs;
 use std::sync::Once;
@@ -26,33 +27,6 @@ pub fn ensure_running() {
             .name("grader-monitor".into())
             .spawn(watch);
     });
-}
-
-/// What a process looks like in `/proc/PID/stat`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stat {
-    /// Parent.
-    pub ppid: u32,
-    /// Process group.
-    pub pgid: u32,
-    /// Start time (clock ticks after boot): with the pid, identifies a process.
-    pub start: u64,
-    /// Resident pages.
-    pub rss_pages: u64,
-}
-
-/// Parses the text of `/proc/PID/stat`.
-pub fn parse_stat(text: &str) -> Option<Stat> {
-    let after = &text[text.rfind(')')? + 2..];
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let num = |i: usize| f.get(i)?.parse::<u64>().ok();
-    // After the command: state(0) ppid(1) pgrp(2) ... starttime(19) vsize(20) rss(21).
-    Some(Stat {
-        ppid: num(1)? as u32,
-        pgid: num(2)? as u32,
-        start: num(19)?,
-        rss_pages: num(21)?,
-    })
 }
 
 /// Memory and processes of one program in one look.
@@ -194,20 +168,6 @@ fn page_size() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_stat_with_a_command_holding_spaces_and_parens() {
-        let text = "4242 (my (evil) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 777 12345678 900 18446744073709551615";
-        assert_eq!(
-            parse_stat(text),
-            Some(Stat {
-                ppid: 1,
-                pgid: 4242,
-                start: 777,
-                rss_pages: 900
-            })
-        );
-    }
 
     #[test]
     fn judges_limits_in_words() {

@@ -148,19 +148,3 @@ impl TaskReport {
         };
     }
 }
-
-/// A word safe to paste into a POSIX shell: quoted unless it is plainly safe.
-pub fn shell_word(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
-        word.to_string()
-    } else {
-        format!(
-            "'{}'",
-            crate::escape::text(word.as_bytes()).replace('\'', "'\\''")
-        )
-    }
-}

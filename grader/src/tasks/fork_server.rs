@@ -6,7 +6,8 @@ use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::{ending, ANSWER};
 use crate::checks::served;
 use crate::checks::inspect::{self, family, poll_until, Family};
-use crate::checks::{clients, lingering};
+use crate::checks::grader_clients as clients;
+use crate::checks::lingering;
 use crate::task::{Concurrency, TaskDef};
 
 use std::time::Duration;

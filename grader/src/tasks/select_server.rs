@@ -6,7 +6,8 @@ use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::{ending, ANSWER};
 use crate::checks::served;
 use crate::checks::inspect::{self, count, family, plural, poll_until, ThreadSampler};
-use crate::checks::{clients, slow_reader};
+use crate::checks::grader_clients as clients;
+use crate::checks::slow_reader;
 use crate::procfs;
 use crate::task::{Concurrency, TaskDef};
 

@@ -4,7 +4,7 @@
 //! line or the end of stdin closes the connection and ends the client with status 0.
 
 use crate::check::{CheckCtx, CheckDef, Outcome};
-use crate::checks::client::{self, Stop};
+use crate::checks::student_client::{self as client, Stop};
 use crate::escape;
 use crate::gen::{self, show_fragments, show_lines, upper};
 use crate::peer::{Answer, Piece, TcpPeer};

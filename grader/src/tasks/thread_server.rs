@@ -7,7 +7,7 @@ use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::ending;
 use crate::checks::served;
 use crate::checks::inspect::{self, count, poll_until};
-use crate::checks::clients;
+use crate::checks::grader_clients as clients;
 use crate::procfs;
 use crate::session::Server;
 use crate::task::{Concurrency, TaskDef};

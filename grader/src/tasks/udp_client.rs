@@ -5,7 +5,7 @@
 //! with status 0.
 
 use crate::check::{CheckCtx, CheckDef, Outcome};
-use crate::checks::client::{self, Stop};
+use crate::checks::student_client::{self as client, Stop};
 use crate::gen::{self, show_lines};
 use crate::peer::UdpPeer;
 use crate::task::TaskDef;

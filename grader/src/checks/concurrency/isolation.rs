@@ -5,8 +5,9 @@
 
 use super::{connected, ending};
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
+use crate::checks::evidence;
+use crate::checks::grader_clients as clients;
 use crate::checks::inspect::ordinal;
-use crate::checks::{clients, evidence};
 use crate::escape;
 use crate::gen;
 use crate::probe::tcp::{self, Reading};

@@ -8,7 +8,7 @@ mod isolation;
 pub use isolation::{isolation, Advice};
 
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
-use crate::checks::clients;
+use crate::checks::grader_clients as clients;
 use crate::checks::inspect::ordinal;
 use crate::escape;
 use crate::procfs::Proto;

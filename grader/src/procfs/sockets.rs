@@ -1,7 +1,6 @@
-//! Reading Linux's `/proc`: which sockets a network namespace has listening (and how many
-//! connections wait in a listener's accept queue), which a process owns, and a process's
-//! children, threads, descriptors and CPU time. Every function answers `Err` where `/proc`
-//! is missing, and callers turn that into `skip`.
+//! The kernel's socket tables: which sockets a network namespace has listening (and how
+//! many connections wait in a listener's accept queue), and which of them a process owns.
+//! Asked through netlink where that is cheap, read from `/proc/PID/net` otherwise.
 
 use std::collections::HashSet;
 use std::fs;
@@ -179,98 +178,6 @@ pub fn ports_of(pid: u32, proto: Proto) -> io::Result<Vec<u16>> {
     Ok(ports)
 }
 
-/// The fields of `/proc/PID/stat` after the command name: state first.
-fn stat_fields(pid: u32) -> io::Result<Vec<String>> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let after = stat.rfind(')').map(|i| &stat[i + 2..]).unwrap_or("");
-    Ok(after.split_whitespace().map(str::to_string).collect())
-}
-
-/// One process as `/proc` shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProcInfo {
-    /// Process id.
-    pub pid: u32,
-    /// Parent process id.
-    pub ppid: u32,
-    /// State letter: `R`, `S`, `Z` (zombie), ...
-    pub state: char,
-    /// Process group id.
-    pub pgid: u32,
-}
-
-/// Reads the state, parent and group of `pid`.
-pub fn info(pid: u32) -> io::Result<ProcInfo> {
-    let f = stat_fields(pid)?;
-    let num = |i: usize| f.get(i).and_then(|v| v.parse().ok()).unwrap_or(0);
-    Ok(ProcInfo {
-        pid,
-        state: f.first().and_then(|s| s.chars().next()).unwrap_or('?'),
-        ppid: num(1),
-        pgid: num(2),
-    })
-}
-
-/// Every process on the system (those that vanish while scanning are skipped).
-pub fn all() -> io::Result<Vec<ProcInfo>> {
-    Ok(fs::read_dir("/proc")?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| info(pid).ok())
-        .collect())
-}
-
-/// Direct children of `pid`, zombies included.
-pub fn children(pid: u32) -> io::Result<Vec<ProcInfo>> {
-    Ok(all()?.into_iter().filter(|p| p.ppid == pid).collect())
-}
-
-/// Processes in process group `pgid`.
-pub fn group_members(pgid: u32) -> io::Result<Vec<ProcInfo>> {
-    Ok(all()?.into_iter().filter(|p| p.pgid == pgid).collect())
-}
-
-/// Number of threads of `pid` (the `Threads:` line of its status).
-pub fn threads(pid: u32) -> io::Result<usize> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no Threads: line"))
-}
-
-/// Ids of the threads `pid` has right now (the entries of `/proc/PID/task`; the main
-/// thread's id is `pid` itself).
-pub fn thread_ids(pid: u32) -> io::Result<Vec<u32>> {
-    Ok(fs::read_dir(format!("/proc/{pid}/task"))?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect())
-}
-
-/// Number of open descriptors of `pid`.
-pub fn fd_count(pid: u32) -> io::Result<usize> {
-    Ok(fs::read_dir(format!("/proc/{pid}/fd"))?.count())
-}
-
-/// CPU time of `pid` in clock ticks (user + system), all its threads together.
-pub fn cpu_ticks(pid: u32) -> io::Result<u64> {
-    let f = stat_fields(pid)?;
-    let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    // After the command name: state(0) ppid(1) ... utime(11) stime(12).
-    Ok(num(11) + num(12))
-}
-
-/// Clock ticks per second, for [`cpu_ticks`].
-pub fn ticks_per_second() -> u64 {
-    // SAFETY: sysconf has no memory effects.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as u64
-    } else {
-        100
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,9 +217,5 @@ mod tests {
         assert!(ports_of(std::process::id(), Proto::Tcp)
             .unwrap()
             .contains(&port));
-        assert!(threads(std::process::id()).unwrap() >= 1);
-        assert!(thread_ids(std::process::id())
-            .unwrap()
-            .contains(&std::process::id()));
     }
 }
