@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// A file that could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("writing {}", path.display())]
-pub struct WriteError {
+pub(crate) struct WriteError {
     /// The file.
     pub path: PathBuf,
     /// Why.
@@ -19,7 +19,7 @@ pub struct WriteError {
 /// Writes `data` to `path` through a temporary file and a rename, so a reader never sees
 /// half a report. The file gets the mode of any new file (0666 less the umask), not the
 /// temporary file's 0600: a report is meant to be read by others (a web server, a TA).
-pub fn write(path: &Path, data: &[u8]) -> Result<(), WriteError> {
+pub(crate) fn write(path: &Path, data: &[u8]) -> Result<(), WriteError> {
     let fail = |source: std::io::Error| WriteError {
         path: path.to_path_buf(),
         source,

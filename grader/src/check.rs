@@ -129,7 +129,7 @@ pub struct CheckCtx<'a> {
 }
 
 /// The command line that reproduces check `check` of task `task`.
-pub fn reproduce_line(submission: &str, task: &str, check: &str, seed: u64) -> String {
+pub(crate) fn reproduce_line(submission: &str, task: &str, check: &str, seed: u64) -> String {
     format!(
         "grader check {} --task {task} --check {check} --seed {seed}",
         crate::escape::shell_word(submission),
@@ -137,7 +137,7 @@ pub fn reproduce_line(submission: &str, task: &str, check: &str, seed: u64) -> S
 }
 
 /// The address programs bind and connect to (outside a network namespace).
-pub const HOST: &str = "127.0.0.1";
+pub(crate) const HOST: &str = "127.0.0.1";
 
 impl CheckCtx<'_> {
     /// The seed of this check's generator: the run seed mixed with the check's name.
@@ -202,10 +202,4 @@ impl CheckCtx<'_> {
     pub fn launch(&self, opts: &LaunchOpts) -> std::io::Result<Program> {
         Program::spawn(&self.launch_spec(opts))
     }
-}
-
-/// For checks this version of the grader cannot judge yet: says so as an `error`, never
-/// as a verdict on the program.
-pub fn not_implemented(_ctx: &CheckCtx) -> Outcome {
-    Outcome::error("this check is not implemented in this version of grader")
 }

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 /// Bytes as a quoted literal: printable ASCII as is, `\n` `\t` `\r` `\"` `\\` escaped,
 /// everything else as `\xNN`.
-pub fn bytes(data: &[u8]) -> String {
+pub(crate) fn bytes(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len() + 2);
     out.push('"');
     for &b in data {
@@ -33,7 +33,7 @@ fn push_byte(out: &mut String, b: u8) {
 }
 
 /// Like [`bytes`], but long data is cut to about `max` bytes with the cut said in words.
-pub fn bytes_short(data: &[u8], max: usize) -> String {
+pub(crate) fn bytes_short(data: &[u8], max: usize) -> String {
     if data.len() <= max {
         return bytes(data);
     }
@@ -49,7 +49,7 @@ pub fn bytes_short(data: &[u8], max: usize) -> String {
 
 /// Where `got` first departs from `expected`, shown around that place:
 /// `at byte 5 of 10: expected …"LO W"…, got …"Lo w"…`. `None` when they are equal.
-pub fn first_difference(expected: &[u8], got: &[u8]) -> Option<String> {
+pub(crate) fn first_difference(expected: &[u8], got: &[u8]) -> Option<String> {
     if expected == got {
         return None;
     }
@@ -76,7 +76,7 @@ pub fn first_difference(expected: &[u8], got: &[u8]) -> Option<String> {
 
 /// Free text from a program (a stderr tail, say), kept readable: newlines stay, tabs
 /// become spaces, every other control, bidi or invisible character becomes `\u{..}`.
-pub fn text(raw: &[u8]) -> String {
+pub(crate) fn text(raw: &[u8]) -> String {
     let lossy = String::from_utf8_lossy(raw);
     let mut out = String::with_capacity(lossy.len());
     for c in lossy.chars() {
@@ -94,13 +94,13 @@ pub fn text(raw: &[u8]) -> String {
 
 /// Like [`text`], for a place that must stay one line (a progress line, a summary row, a
 /// name): a newline becomes `\n` too.
-pub fn line(raw: &[u8]) -> String {
+pub(crate) fn line(raw: &[u8]) -> String {
     text(raw).replace('\n', "\\n")
 }
 
 /// Like [`line`], cut to about `max` characters with `…` at the cut: what an error may
 /// quote of a file or a name it refuses.
-pub fn line_short(raw: &[u8], max: usize) -> String {
+pub(crate) fn line_short(raw: &[u8], max: usize) -> String {
     let shown = line(raw);
     match shown.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", &shown[..at]),
@@ -112,7 +112,7 @@ pub fn line_short(raw: &[u8], max: usize) -> String {
 /// separators) written as a `\uXXXX` escape. Such characters can only stand inside JSON
 /// strings, where the escape means the same character, so the JSON parses back to the
 /// same value; a reader (a TA's terminal, a web page) never gets them raw.
-pub fn json(serialized: &str) -> String {
+pub(crate) fn json(serialized: &str) -> String {
     let mut out = String::with_capacity(serialized.len());
     for c in serialized.chars() {
         if !matches!(c, '\n' | '\t' | '\r')
@@ -138,14 +138,14 @@ fn is_unsafe(c: char) -> bool {
 }
 
 /// The last `lines` lines of a program's output, escaped, each indented for a report.
-pub fn tail(raw: &[u8], lines: usize) -> String {
+pub(crate) fn tail(raw: &[u8], lines: usize) -> String {
     let text = text(raw);
     let all: Vec<&str> = text.trim_end().lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// A CSV cell that a spreadsheet will not run as a formula, quoted when needed.
-pub fn csv_cell(value: &str) -> String {
+pub(crate) fn csv_cell(value: &str) -> String {
     let mut v = text(value.as_bytes()).replace('\n', " ");
     if v.starts_with(['=', '+', '-', '@']) && v.parse::<f64>().is_err() {
         v.insert(0, '\'');
@@ -158,7 +158,7 @@ pub fn csv_cell(value: &str) -> String {
 }
 
 /// A word safe to paste into a POSIX shell: quoted unless it is plainly safe.
-pub fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     if !word.is_empty()
         && word
             .chars()

@@ -6,7 +6,7 @@ use crate::report::CheckReport;
 
 /// One step of a run.
 #[derive(Debug)]
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// The run starts with this many checks to do.
     Started {
         /// Checks that will run.

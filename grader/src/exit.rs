@@ -1,8 +1,8 @@
 //! Exit codes of the `grader` binary, in one place (SPEC section 5).
 
 /// Every check of every present task passed.
-pub const PASS: i32 = 0;
+pub(crate) const PASS: i32 = 0;
 /// At least one check failed (or could not be judged): the submission's verdict.
-pub const FAIL: i32 = 1;
+pub(crate) const FAIL: i32 = 1;
 /// The grader could not do its job: bad usage, nothing to grade, broken environment.
-pub const USAGE: i32 = 2;
+pub(crate) const USAGE: i32 = 2;

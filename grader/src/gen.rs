@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use std::time::Duration;
 
 /// One byte of text: mostly letters and digits, often space, tab and newline.
-pub fn text_byte() -> impl Strategy<Value = u8> {
+pub(crate) fn text_byte() -> impl Strategy<Value = u8> {
     prop_oneof![
         6 => prop::sample::select(b"abcdefghijklmnopqrstuvwxyz".to_vec()),
         3 => 0x20u8..=0x7e,
@@ -25,7 +25,7 @@ fn blank_byte() -> impl Strategy<Value = u8> {
 
 /// A message of text: usually short, sometimes a single byte, all whitespace, or exactly
 /// `edge` bytes long (the lecture's `recv(1024)` buffer).
-pub fn text(max: usize, edge: usize) -> impl Strategy<Value = Vec<u8>> {
+pub(crate) fn text(max: usize, edge: usize) -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         6 => vec(text_byte(), 1..=max),
         1 => vec(text_byte(), 1..=1),
@@ -36,7 +36,7 @@ pub fn text(max: usize, edge: usize) -> impl Strategy<Value = Vec<u8>> {
 
 /// One byte of a client's input line: text without the newline (mostly letters and
 /// digits, often space and tab).
-pub fn line_byte() -> impl Strategy<Value = u8> {
+pub(crate) fn line_byte() -> impl Strategy<Value = u8> {
     prop_oneof![
         6 => prop::sample::select(b"abcdefghijklmnopqrstuvwxyz".to_vec()),
         3 => 0x20u8..=0x7e,
@@ -46,7 +46,7 @@ pub fn line_byte() -> impl Strategy<Value = u8> {
 
 /// A client's input line: never empty (an empty line means "stop"); usually short,
 /// sometimes one byte, all spaces and tabs, or exactly `edge` bytes long.
-pub fn line(max: usize, edge: usize) -> impl Strategy<Value = Vec<u8>> {
+pub(crate) fn line(max: usize, edge: usize) -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         6 => vec(line_byte(), 1..=max),
         1 => vec(line_byte(), 1..=1),
@@ -56,7 +56,7 @@ pub fn line(max: usize, edge: usize) -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// Lines as a reader sees them: `"hello", " \t"`.
-pub fn show_lines(lines: &[Vec<u8>]) -> String {
+pub(crate) fn show_lines(lines: &[Vec<u8>]) -> String {
     let shown: Vec<String> = lines
         .iter()
         .map(|l| crate::escape::bytes_short(l, 80))
@@ -66,7 +66,7 @@ pub fn show_lines(lines: &[Vec<u8>]) -> String {
 
 /// One byte of binary data: anything, with invalid UTF-8 (lone continuation bytes, cut
 /// multi-byte sequences, 0xff) and NUL drawn often.
-pub fn binary_byte() -> impl Strategy<Value = u8> {
+pub(crate) fn binary_byte() -> impl Strategy<Value = u8> {
     prop_oneof![
         3 => any::<u8>(),
         2 => 0x80u8..=0xbf,
@@ -76,12 +76,12 @@ pub fn binary_byte() -> impl Strategy<Value = u8> {
 
 /// A pause between fragments: 0.1-5 ms, long enough that the peer's `recv` sees the
 /// fragments apart, short enough that many cases run in a second.
-pub fn pause() -> impl Strategy<Value = Duration> {
+pub(crate) fn pause() -> impl Strategy<Value = Duration> {
     (100u64..=5000).prop_map(Duration::from_micros)
 }
 
 /// A stream written as 1-`max_fragments` fragments of bytes drawn from `byte`.
-pub fn fragments<B: Strategy<Value = u8>>(
+pub(crate) fn fragments<B: Strategy<Value = u8>>(
     byte: B,
     max_fragments: usize,
     max_len: usize,
@@ -95,7 +95,7 @@ pub fn fragments<B: Strategy<Value = u8>>(
 }
 
 /// Fragments of text, whole fragments of whitespace included.
-pub fn text_fragments() -> impl Strategy<Value = Vec<Fragment>> {
+pub(crate) fn text_fragments() -> impl Strategy<Value = Vec<Fragment>> {
     let piece = prop_oneof![
         5 => vec(text_byte(), 1..=40),
         1 => vec(blank_byte(), 1..=4),
@@ -110,12 +110,12 @@ pub fn text_fragments() -> impl Strategy<Value = Vec<Fragment>> {
 }
 
 /// Binary fragments, invalid UTF-8 split across fragment edges.
-pub fn binary_fragments() -> impl Strategy<Value = Vec<Fragment>> {
+pub(crate) fn binary_fragments() -> impl Strategy<Value = Vec<Fragment>> {
     fragments(binary_byte(), 10, 64)
 }
 
 /// The stream the fragments make up.
-pub fn joined(fragments: &[Fragment]) -> Vec<u8> {
+pub(crate) fn joined(fragments: &[Fragment]) -> Vec<u8> {
     fragments
         .iter()
         .flat_map(|f| f.data.iter().copied())
@@ -123,7 +123,7 @@ pub fn joined(fragments: &[Fragment]) -> Vec<u8> {
 }
 
 /// The fragments as a reader sees them: `"hel" +2.1ms "lo"`.
-pub fn show_fragments(fragments: &[Fragment]) -> String {
+pub(crate) fn show_fragments(fragments: &[Fragment]) -> String {
     let mut out = String::new();
     for (i, f) in fragments.iter().enumerate() {
         if i > 0 {
@@ -135,7 +135,7 @@ pub fn show_fragments(fragments: &[Fragment]) -> String {
 }
 
 /// `bytes.upper()` of Python: ASCII a-z to A-Z, every other byte unchanged.
-pub fn upper(data: &[u8]) -> Vec<u8> {
+pub(crate) fn upper(data: &[u8]) -> Vec<u8> {
     data.to_ascii_uppercase()
 }
 

@@ -33,17 +33,17 @@ impl Instrument {
 /// `socket.send` accepts only part of its buffer, as on a loaded network (check `large`);
 /// the first time it cuts a send short, the program writes a line to `log` (the evidence
 /// that short writes were injected).
-pub fn short_send(log: &Path) -> (String, String) {
+pub(crate) fn short_send(log: &Path) -> (String, String) {
     ("GRADER_SHORT_SEND".into(), log.display().to_string())
 }
 
 /// Forced, seeded thread switches between bytecodes (checks `race-free`).
-pub fn preempt(seed: u64) -> (String, String) {
+pub(crate) fn preempt(seed: u64) -> (String, String) {
     ("GRADER_PREEMPT".into(), seed.to_string())
 }
 
 /// Every thread started is recorded, one line each, in `path` (check `uses-threads`).
-pub fn thread_log(path: &Path) -> (String, String) {
+pub(crate) fn thread_log(path: &Path) -> (String, String) {
     (
         "GRADER_THREAD_LOG".into(),
         PathBuf::from(path).display().to_string(),

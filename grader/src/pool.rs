@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Calls `job(i)` for every `i` in `0..count` on at most `workers` threads. When `stop` is
 /// raised, no new job starts; running ones finish. Returns when all workers are done.
-pub fn run(count: usize, workers: usize, stop: &AtomicBool, job: impl Fn(usize) + Sync) {
+pub(crate) fn run(count: usize, workers: usize, stop: &AtomicBool, job: impl Fn(usize) + Sync) {
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..workers.max(1).min(count) {

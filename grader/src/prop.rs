@@ -22,17 +22,17 @@ use std::cell::{Cell, RefCell};
 /// seed and the program's behaviour, so the reproduce line shows the same case on every
 /// run (a wall-clock budget made it vary). Once spent, every further candidate is answered
 /// "passes" without running (proptest's own cap prints to stderr when it trips).
-pub const SHRINK_STEPS: u32 = 24;
+pub(crate) const SHRINK_STEPS: u32 = 24;
 
 /// Steps charged for a slow run: at most 2 such runs per shrink, so a program that never
 /// answers, or a case that moves megabytes, is not run dozens of times.
-pub const SLOW_RUN: u32 = 12;
+pub(crate) const SLOW_RUN: u32 = 12;
 
 /// A run this long counts as slow even when no deadline of its own was waited out (a
 /// megabyte stream read slowly, a program that waits before it answers). Far above what
 /// a fast case takes on a loaded machine (tens of milliseconds), so the budget stays a
 /// matter of the program's behaviour.
-pub const SLOW: std::time::Duration = std::time::Duration::from_secs(1);
+pub(crate) const SLOW: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A last bound on shrinking, in wall-clock time, for programs slow in ways no step count
 /// foresees; only such a pathological run may show another case on another run.
@@ -45,7 +45,7 @@ thread_local! {
 /// Tells the property engine that the case running on this thread waited out one of its
 /// deadlines (an answer, a close, a connection that never came). Whether it did is the
 /// program's behaviour, not the machine's speed, so the shrink budget stays deterministic.
-pub fn waited_out() {
+pub(crate) fn waited_out() {
     WAITED.with(|w| w.set(true));
 }
 
@@ -60,7 +60,7 @@ fn timed<T>(test: impl FnOnce() -> T) -> (T, bool) {
 
 /// Why a case did not pass.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// The program broke the property; the message is for the student.
     Program(String),
     /// The grader could not run the case; the message says why (for the TA).
@@ -70,7 +70,7 @@ pub enum Failure {
 impl Failure {
     /// The failure behind an outcome of the grader's own set-up (starting or relaunching
     /// the program): `error` outcomes are the grader's, the others the program's.
-    pub fn from_outcome(outcome: Outcome) -> Failure {
+    pub(crate) fn from_outcome(outcome: Outcome) -> Failure {
         match outcome.status {
             Status::Error | Status::Skip => Failure::Grader(outcome.message),
             Status::Fail | Status::Pass => Failure::Program(outcome.message),
@@ -79,29 +79,21 @@ impl Failure {
 
     /// The check's outcome for a single case that did not pass: `fail` with `context`
     /// before the program's message, or `error` with the grader's.
-    pub fn into_outcome(self, context: &str) -> Outcome {
+    pub(crate) fn into_outcome(self, context: &str) -> Outcome {
         match self {
             Failure::Program(m) => Outcome::fail(format!("{context}{m}")),
             Failure::Grader(m) => Outcome::error(m),
         }
     }
-
-    /// Applies `f` to the program's message (a grader's message is kept as it is).
-    pub fn map_program(self, f: impl FnOnce(String) -> String) -> Failure {
-        match self {
-            Failure::Program(m) => Failure::Program(f(m)),
-            grader => grader,
-        }
-    }
 }
 
 /// The result of one case: `Ok` when it passes.
-pub type Case = Result<(), Failure>;
+pub(crate) type Case = Result<(), Failure>;
 
 /// Runs `test` on `cases` values drawn from `strategy`. `show` renders a value for the
 /// report. Passing says how many cases ran; a program failure gives the smallest case's
 /// message; a grader failure makes the check `error`.
-pub fn check<S: Strategy>(
+pub(crate) fn check<S: Strategy>(
     ctx: &CheckCtx,
     cases: u32,
     strategy: S,

@@ -13,7 +13,7 @@ use std::path::Path;
 
 /// Points per check and hidden checks, per task kind.
 #[derive(Clone, Debug, Default)]
-pub struct Rubric {
+pub(crate) struct Rubric {
     tasks: BTreeMap<Kind, TaskRule>,
 }
 
@@ -43,7 +43,7 @@ struct RawTask {
 
 /// Why a rubric file is unusable.
 #[derive(Debug, thiserror::Error)]
-pub enum RubricError {
+pub(crate) enum RubricError {
     /// The file cannot be read.
     #[error("reading {0}: {1}")]
     Read(String, std::io::Error),
@@ -57,7 +57,7 @@ pub enum RubricError {
 
 impl Rubric {
     /// Reads a rubric file.
-    pub fn load(path: &Path) -> Result<Rubric, RubricError> {
+    pub(crate) fn load(path: &Path) -> Result<Rubric, RubricError> {
         let shown = path.display().to_string();
         let text =
             std::fs::read_to_string(path).map_err(|e| RubricError::Read(shown.clone(), e))?;
@@ -69,7 +69,7 @@ impl Rubric {
     }
 
     /// Parses and validates a rubric's text.
-    pub fn parse(text: &str) -> Result<Rubric, RubricError> {
+    pub(crate) fn parse(text: &str) -> Result<Rubric, RubricError> {
         let raw: RawRubric =
             toml::from_str(text).map_err(|e| RubricError::Parse(String::new(), e))?;
         let invalid = |msg: String| RubricError::Invalid(String::new(), msg);
@@ -87,7 +87,7 @@ impl Rubric {
     }
 
     /// The points of each check of `kind`, in the SPEC's order.
-    pub fn points(&self, kind: Kind) -> Vec<(&'static str, f64)> {
+    pub(crate) fn points(&self, kind: Kind) -> Vec<(&'static str, f64)> {
         match self.tasks.get(&kind) {
             Some(rule) => rule.points.clone(),
             None => kind.checks.iter().map(|c| (c.id, 1.0)).collect(),
@@ -95,7 +95,7 @@ impl Rubric {
     }
 
     /// True when students must not see the name of this check.
-    pub fn hidden(&self, kind: Kind, check: &str) -> bool {
+    pub(crate) fn hidden(&self, kind: Kind, check: &str) -> bool {
         self.tasks
             .get(&kind)
             .is_some_and(|r| r.hidden.iter().any(|h| h == check))
@@ -106,13 +106,13 @@ impl Rubric {
     /// its checks' points), the report the sum over task kinds, where a kind handed in as
     /// several instances (`multiprint1..3`) counts the mean of its instances, so every
     /// submission has the same maximum.
-    pub fn apply(&self, report: &mut Report) {
+    pub(crate) fn apply(&self, report: &mut Report) {
         self.apply_selected(report, &[]);
     }
 
     /// [`Rubric::apply`] for a run limited to the `checks` given (`--check`; empty: all):
     /// a missing task is worth the points of those of its checks only.
-    pub fn apply_selected(&self, report: &mut Report, checks: &[String]) {
+    pub(crate) fn apply_selected(&self, report: &mut Report, checks: &[String]) {
         for task in &mut report.tasks {
             let Some(kind) = crate::tasks::by_id(&task.kind) else {
                 continue;
@@ -148,21 +148,11 @@ impl Rubric {
         report.score = score;
         report.max_score = max_score;
     }
-
-    /// The maximum of every submission over these task kinds and `checks` (empty: all):
-    /// the `max_score` of a class.
-    pub fn max_of(&self, scope: &[Kind], checks: &[String]) -> f64 {
-        scope
-            .iter()
-            .flat_map(|k| self.points(k))
-            .filter(|(c, _)| checks.is_empty() || checks.iter().any(|s| s == c))
-            .fold(0.0, |a, (_, p)| a + p)
-    }
 }
 
 /// Score and maximum per task kind present in the report, in report order: the mean over
 /// the kind's instances.
-pub fn per_kind(report: &Report) -> Vec<(String, f64, f64)> {
+pub(crate) fn per_kind(report: &Report) -> Vec<(String, f64, f64)> {
     let mut kinds: Vec<(String, f64, f64, usize)> = Vec::new();
     for t in &report.tasks {
         match kinds.iter_mut().find(|k| k.0 == t.kind) {
@@ -354,23 +344,6 @@ mod tests {
         let checks = vec!["echo".to_string(), "binary".to_string()];
         Rubric::default().apply_selected(&mut r, &checks);
         assert_eq!(r.tasks[1].max_score, 2.0, "udp-upper has echo and binary");
-        let rubric = Rubric::parse("[tasks.udp-upper.checks]\nbinary = 3\n").unwrap();
-        assert_eq!(
-            rubric.max_of(
-                &[
-                    &crate::tasks::tcp_upper::TASK,
-                    &crate::tasks::udp_upper::TASK
-                ],
-                &checks
-            ),
-            2.0 + 4.0
-        );
-        assert_eq!(Rubric::default().max_of(crate::tasks::ALL, &[]), {
-            crate::tasks::ALL
-                .iter()
-                .map(|k| k.checks.len())
-                .sum::<usize>() as f64
-        });
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 /// Which tasks and checks to run.
 #[derive(Clone, Debug, Default)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// Task instance ids or kind ids; empty = all.
     pub tasks: Vec<String>,
     /// Check ids; empty = all.
@@ -38,7 +38,7 @@ impl Selection {
         named && self.has_checks(entry.kind)
     }
     /// True when check `id` is selected.
-    pub fn check(&self, id: &str) -> bool {
+    pub(crate) fn check(&self, id: &str) -> bool {
         self.checks.is_empty() || self.checks.iter().any(|c| c == id)
     }
     fn has_checks(&self, kind: Kind) -> bool {
@@ -47,7 +47,7 @@ impl Selection {
     /// The task kinds a run of this selection reports on, in the SPEC's order: named by
     /// `--task` (as a task id, or as an instance of a kind, e.g. `multiprint2`), or all,
     /// and having a selected check. Every student of a batch is scored over these.
-    pub fn scope(&self) -> Vec<Kind> {
+    pub(crate) fn scope(&self) -> Vec<Kind> {
         ALL.iter()
             .copied()
             .filter(|k| {
@@ -59,7 +59,7 @@ impl Selection {
 }
 
 /// Everything a run needs.
-pub struct Plan {
+pub(crate) struct Plan {
     /// What to grade.
     pub submission: Submission,
     /// What of it.
@@ -207,7 +207,7 @@ fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
 }
 
 /// Runs the plan; `on_event` sees progress as it happens.
-pub fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
+pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
     let _readonly = contain::readonly::protect(&plan.submission.dir);
     let prepared: Vec<Prepared> = plan
         .submission

@@ -13,7 +13,7 @@ fn fnv1a(bytes: &[u8], mut hash: u64) -> u64 {
 
 /// A stable 64-bit hash of `bytes` (FNV-1a): the same on every platform and release, for
 /// decisions that must agree across machines (which shard grades a student).
-pub fn stable_hash(bytes: &[u8]) -> u64 {
+pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
     fnv1a(bytes, 0xcbf2_9ce4_8422_2325)
 }
 
@@ -27,7 +27,7 @@ fn splitmix(state: &mut u64) -> u64 {
 }
 
 /// The 32-byte seed of one check's generator, derived from the run seed and the check's name.
-pub fn derive(run_seed: u64, task_kind: &str, check: &str) -> [u8; 32] {
+pub(crate) fn derive(run_seed: u64, task_kind: &str, check: &str) -> [u8; 32] {
     let mut state = fnv1a(
         check.as_bytes(),
         fnv1a(task_kind.as_bytes(), 0xcbf2_9ce4_8422_2325),
@@ -40,7 +40,7 @@ pub fn derive(run_seed: u64, task_kind: &str, check: &str) -> [u8; 32] {
 }
 
 /// A fresh run seed when the user gave none: time and process id, small enough to type.
-pub fn fresh() -> u64 {
+pub(crate) fn fresh() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)

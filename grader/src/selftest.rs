@@ -16,7 +16,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 /// What a selftest needs.
-pub struct Options {
+pub(crate) struct Options {
     /// The fixtures folder (holding `expected.toml`).
     pub fixtures: PathBuf,
     /// Seed, cases, instrumentation.
@@ -31,7 +31,7 @@ pub struct Options {
 
 /// One fixture folder's outcome.
 #[derive(Debug)]
-pub struct Fixture {
+pub(crate) struct Fixture {
     /// Path relative to the fixtures folder.
     pub path: String,
     /// Its row, if the table has one.
@@ -43,7 +43,7 @@ pub struct Fixture {
 }
 
 /// The fixture folders to grade, relative to `fixtures`, sorted.
-pub fn folders(fixtures: &Path) -> Vec<String> {
+pub(crate) fn folders(fixtures: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for group in ["good", "bad"] {
         if let Ok(entries) = std::fs::read_dir(fixtures.join(group)) {
@@ -65,7 +65,7 @@ pub fn folders(fixtures: &Path) -> Vec<String> {
 /// The fixtures folder: `given`, else `./fixtures`, else the one of the repository the
 /// executable was built in (found from the executable's path, then from the build's
 /// source path).
-pub fn locate(given: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn locate(given: Option<&Path>) -> Option<PathBuf> {
     let has_table = |d: &Path| d.join("expected.toml").is_file();
     if let Some(d) = given {
         return Some(d.to_path_buf());
@@ -87,7 +87,11 @@ pub fn locate(given: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// Grades every fixture folder and compares it with the table.
-pub fn run(opts: &Options, table: &Table, on_done: &(dyn Fn(&Fixture) + Sync)) -> Vec<Fixture> {
+pub(crate) fn run(
+    opts: &Options,
+    table: &Table,
+    on_done: &(dyn Fn(&Fixture) + Sync),
+) -> Vec<Fixture> {
     let mut paths = folders(&opts.fixtures);
     for p in table.keys() {
         if !paths.contains(p) {
@@ -163,7 +167,7 @@ fn one(opts: &Options, table: &Table, path: &str) -> Fixture {
 
 /// Counts over a selftest.
 #[derive(Debug, Default, PartialEq)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// Known bugs: (fixture, task) rows expecting failures.
     pub bugs: usize,
     /// Of them, those where every expected check failed.
@@ -195,7 +199,7 @@ fn not_passing(report: &Report, task: &str) -> Option<Vec<String>> {
 }
 
 /// The table of expected against actual verdicts, the tally and the surprises, as text.
-pub fn render(fixtures: &[Fixture]) -> (String, Tally) {
+pub(crate) fn render(fixtures: &[Fixture]) -> (String, Tally) {
     let mut tally = Tally::default();
     let mut out = String::new();
     let _ = writeln!(

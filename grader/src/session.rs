@@ -24,7 +24,7 @@ use std::time::Duration;
 
 /// Why a case failed.
 #[derive(Debug)]
-pub struct CaseError {
+pub(crate) struct CaseError {
     /// What went wrong, for the student.
     pub message: String,
     /// Whether the server answered anything at all (a one-shot server that already exited
@@ -34,14 +34,14 @@ pub struct CaseError {
 
 impl CaseError {
     /// A failure after the server answered something.
-    pub fn answered(message: impl Into<String>) -> CaseError {
+    pub(crate) fn answered(message: impl Into<String>) -> CaseError {
         CaseError {
             message: message.into(),
             answered: true,
         }
     }
     /// A failure where nothing came back.
-    pub fn silent(message: impl Into<String>) -> CaseError {
+    pub(crate) fn silent(message: impl Into<String>) -> CaseError {
         CaseError {
             message: message.into(),
             answered: false,
@@ -67,7 +67,7 @@ struct Spare {
 }
 
 /// The server of one check.
-pub struct Server<'a> {
+pub(crate) struct Server<'a> {
     ctx: &'a CheckCtx<'a>,
     opts: LaunchOpts,
     proto: Proto,
@@ -86,7 +86,7 @@ pub struct Server<'a> {
 impl<'a> Server<'a> {
     /// Starts the server and waits until it is bound; a server that never gets there is
     /// the check's verdict (`fail`, or `error` when the grader could not start it at all).
-    pub fn start(
+    pub(crate) fn start(
         ctx: &'a CheckCtx<'a>,
         proto: Proto,
         opts: LaunchOpts,
@@ -108,7 +108,7 @@ impl<'a> Server<'a> {
 
     /// Starts a new process on a new port (the old one, if any, is ended first). A
     /// one-shot server's next process is started ahead, while the current case runs.
-    pub fn launch(&mut self) -> Result<(), Outcome> {
+    pub(crate) fn launch(&mut self) -> Result<(), Outcome> {
         self.stop();
         let private = netns::private();
         match self.spare.take() {
@@ -161,7 +161,7 @@ impl<'a> Server<'a> {
     }
 
     /// Starts a new process on `port` (for `reuse-addr`: the same port again).
-    pub fn launch_on(&mut self, port: u16) -> Result<(), Outcome> {
+    pub(crate) fn launch_on(&mut self, port: u16) -> Result<(), Outcome> {
         self.stop();
         let program = self.spawn(port)?;
         self.adopt(program, port)
@@ -191,22 +191,22 @@ impl<'a> Server<'a> {
     }
 
     /// Where the server listens.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         SocketAddr::new(HOST.parse().expect("valid host"), self.port)
     }
 
     /// The current port.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
     /// The running process.
-    pub fn program(&mut self) -> &mut Program {
+    pub(crate) fn program(&mut self) -> &mut Program {
         self.program.as_mut().expect("server started")
     }
 
     /// Ends the current process, if any (a spare stays for the next launch).
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut p) = self.program.take() {
             p.kill();
         }
@@ -218,7 +218,7 @@ impl<'a> Server<'a> {
     /// then on every case gets a fresh process. A case the program failed is
     /// [`Failure::Program`] (a message for the student); a (re)start the grader could not
     /// do is [`Failure::Grader`], so it can never read as the program's failure.
-    pub fn run_case<T>(
+    pub(crate) fn run_case<T>(
         &mut self,
         mut case: impl FnMut(SocketAddr) -> Result<T, CaseError>,
     ) -> Result<T, Failure> {

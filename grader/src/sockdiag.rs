@@ -66,7 +66,7 @@ struct Message {
 }
 
 /// Sockets listening (TCP) or bound and unconnected (UDP), IPv4 and IPv6.
-pub fn bound_sockets(proto: Proto) -> io::Result<Vec<Bound>> {
+pub(crate) fn bound_sockets(proto: Proto) -> io::Result<Vec<Bound>> {
     Ok(messages(proto)?
         .iter()
         .map(|m| Bound {
@@ -79,7 +79,7 @@ pub fn bound_sockets(proto: Proto) -> io::Result<Vec<Bound>> {
 /// The accept queues of the listening TCP sockets: for a listener the kernel reports the
 /// connections waiting for `accept()` as its receive queue and the `listen()` backlog as
 /// its send queue.
-pub fn listen_queues() -> io::Result<Vec<ListenQueue>> {
+pub(crate) fn listen_queues() -> io::Result<Vec<ListenQueue>> {
     Ok(messages(Proto::Tcp)?
         .iter()
         .map(|m| ListenQueue {
@@ -209,7 +209,7 @@ fn dump(family: u8, proto: Proto, out: &mut Vec<Message>) -> io::Result<()> {
 /// What the kernel says about one end of an established TCP connection: how much it has
 /// received and how much of that the program has not read yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     /// Bytes received and not yet read by the program (`recv` would return them at once).
     pub unread: u32,
     /// Bytes received on the connection since it opened (`tcpi_bytes_received`).
@@ -224,7 +224,10 @@ const BYTES_RECEIVED_AT: usize = 128;
 
 /// The socket whose local address is `local` and whose peer is `remote` (IPv4 TCP), as
 /// the kernel sees it; `None` when there is no such socket (any more).
-pub fn tcp_connection(local: SocketAddrV4, remote: SocketAddrV4) -> io::Result<Option<Delivery>> {
+pub(crate) fn tcp_connection(
+    local: SocketAddrV4,
+    remote: SocketAddrV4,
+) -> io::Result<Option<Delivery>> {
     let fd = open()?;
     let req = Request {
         header: NlHeader {

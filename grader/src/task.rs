@@ -53,7 +53,7 @@ pub struct Concurrency {
 
 /// A task kind: a handle on its static definition. Kinds compare equal by id and sort in
 /// the order of [`crate::tasks::ALL`] (the SPEC's, that of reports and CSV columns).
-pub type Kind = &'static TaskDef;
+pub(crate) type Kind = &'static TaskDef;
 
 impl Concurrency {
     /// `idle` clients for `concurrent`, and the advice for serial and shared serving.
@@ -103,7 +103,7 @@ impl TaskDef {
 }
 
 /// The task of `table` with id `id`.
-pub fn find(table: &[Kind], id: &str) -> Option<Kind> {
+pub(crate) fn find(table: &[Kind], id: &str) -> Option<Kind> {
     table.iter().copied().find(|k| k.id == id)
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// What the record says about one process.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// Names of the threads that started running, in order.
     pub started: Vec<String>,
     /// Most threads alive at once, the main thread included, when the process ended
@@ -17,13 +17,13 @@ pub struct Tally {
 }
 
 /// Reads the record at `path` for process `pid`; a missing file reads as empty.
-pub fn read(path: &Path, pid: u32) -> Tally {
+pub(crate) fn read(path: &Path, pid: u32) -> Tally {
     parse(&std::fs::read_to_string(path).unwrap_or_default(), pid)
 }
 
 /// Parses a record, keeping only the lines of process `pid` (a forked child writes its
 /// own lines to the same file).
-pub fn parse(record: &str, pid: u32) -> Tally {
+pub(crate) fn parse(record: &str, pid: u32) -> Tally {
     let mut tally = Tally::default();
     for line in record.lines() {
         let mut fields = line.splitn(4, ' ');

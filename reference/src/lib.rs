@@ -12,6 +12,8 @@
 //! process), and `fork-server` installs a process-wide `SIGCHLD` handler that reaps every
 //! child: run tasks in a process of their own, as the `reference` binary does.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod counter;
 pub mod env;
 pub mod fork_server;

@@ -10,7 +10,7 @@ use std::path::Path;
 /// FNV-1a, 64 bits: stable across builds and platforms (std's hasher is not promised to
 /// be), and plenty to tell two gradings apart.
 #[derive(Clone, Copy)]
-pub struct Hasher(u64);
+pub(crate) struct Hasher(u64);
 
 impl Default for Hasher {
     fn default() -> Hasher {
@@ -20,7 +20,7 @@ impl Default for Hasher {
 
 impl Hasher {
     /// Adds bytes, length-prefixed so that fields cannot run into each other.
-    pub fn add(&mut self, bytes: &[u8]) -> &mut Hasher {
+    pub(crate) fn add(&mut self, bytes: &[u8]) -> &mut Hasher {
         for b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
             self.0 ^= u64::from(*b);
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
@@ -29,14 +29,14 @@ impl Hasher {
     }
 
     /// The hash as 16 hex digits.
-    pub fn hex(&self) -> String {
+    pub(crate) fn hex(&self) -> String {
         format!("{:016x}", self.0)
     }
 }
 
 /// The fingerprint of grading `source` under `run` (a hasher already fed with the
 /// run-wide settings, see [`super::Options::settings_hash`]).
-pub fn of(source: &Source, run: &Hasher) -> String {
+pub(crate) fn of(source: &Source, run: &Hasher) -> String {
     let mut h = *run;
     match source {
         Source::Dir(dir) => tree(dir, Path::new(""), &mut h),

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The students (graded or broken) recorded in one batch output folder.
-pub fn read(out: &Path) -> Result<Vec<Graded>> {
+pub(crate) fn read(out: &Path) -> Result<Vec<Graded>> {
     let mut students = Vec::new();
     let entries = std::fs::read_dir(out)
         .with_context(|| format!("{}: not a readable folder", out.display()))?;
@@ -31,7 +31,7 @@ pub fn read(out: &Path) -> Result<Vec<Graded>> {
 }
 
 /// Merges `inputs` into `out`; returns the class, sorted by name.
-pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<Vec<Graded>> {
+pub(crate) fn merge(inputs: &[PathBuf], out: &Path) -> Result<Vec<Graded>> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let target = out.canonicalize()?;
     let mut class: BTreeMap<String, (Graded, PathBuf)> = BTreeMap::new();

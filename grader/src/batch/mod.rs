@@ -7,12 +7,12 @@
 //! no student's grading touches another's (each zip is unpacked into its own folder,
 //! deleted after that student).
 
-pub mod fingerprint;
-pub mod merge;
-pub mod resume;
-pub mod shard;
-pub mod students;
-pub mod zip;
+pub(crate) mod fingerprint;
+pub(crate) mod merge;
+pub(crate) mod resume;
+pub(crate) mod shard;
+pub(crate) mod students;
+pub(crate) mod zip;
 
 use crate::check::RunSettings;
 use crate::instrument::Instrument;
@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use students::{Source, Student};
 
 /// Everything a batch needs.
-pub struct Options {
+pub(crate) struct Options {
     /// The folder of submissions.
     pub dir: PathBuf,
     /// The output folder.
@@ -64,7 +64,7 @@ impl Options {
     /// Everything of the run that changes a grade, and the grader that grades: the
     /// run-wide part of each student's [`fingerprint`]. (`--format` is not in it: a
     /// reused report gets the files it lacks, see [`resume::complete`].)
-    pub fn settings_hash(&self) -> fingerprint::Hasher {
+    pub(crate) fn settings_hash(&self) -> fingerprint::Hasher {
         let mut h = fingerprint::Hasher::default();
         h.add(env!("CARGO_PKG_VERSION").as_bytes());
         if let Some(meta) = std::env::current_exe()
@@ -88,7 +88,7 @@ impl Options {
 
 /// What a batch tells its front end.
 #[derive(Debug)]
-pub enum BatchEvent<'a> {
+pub(crate) enum BatchEvent<'a> {
     /// The students are known.
     Planned {
         /// Students in this shard.
@@ -106,7 +106,7 @@ pub enum BatchEvent<'a> {
 }
 
 /// The outcome of a batch.
-pub struct BatchOutcome {
+pub(crate) struct BatchOutcome {
     /// Every student of the shard, graded, resumed or broken, sorted by name; students left
     /// out because the batch was stopped are not in it.
     pub students: Vec<Graded>,
@@ -119,7 +119,7 @@ pub struct BatchOutcome {
 /// Grades the class. `stop` is checked before each student: once raised, no new student
 /// starts, the running ones finish and are saved. `Err` only when the output cannot be
 /// written or the folder not read.
-pub fn run(
+pub(crate) fn run(
     opts: &Options,
     on_event: &(dyn Fn(&BatchEvent) + Sync),
     stop: &AtomicBool,
@@ -212,7 +212,7 @@ pub fn run(
 }
 
 /// Writes `grades.csv` and `index.html` for these students.
-pub fn write_class(out: &Path, students: &[Graded]) -> anyhow::Result<()> {
+pub(crate) fn write_class(out: &Path, students: &[Graded]) -> anyhow::Result<()> {
     crate::atomic::write(&out.join("grades.csv"), csv::render(students).as_bytes())?;
     let title = format!(
         "grader: {}",

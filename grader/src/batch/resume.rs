@@ -14,23 +14,23 @@ use crate::report::Report;
 use std::path::{Path, PathBuf};
 
 /// The file whose presence marks a student as graded.
-pub const REPORT: &str = "report.json";
+pub(crate) const REPORT: &str = "report.json";
 /// Why a student could not be graded.
-pub const ERROR: &str = "error.txt";
+pub(crate) const ERROR: &str = "error.txt";
 
 /// `OUT/<student>`.
-pub fn folder(out: &Path, student: &str) -> PathBuf {
+pub(crate) fn folder(out: &Path, student: &str) -> PathBuf {
     out.join(student)
 }
 
 /// The complete report of an already graded student, if there is one.
-pub fn load(out: &Path, student: &str) -> Option<Report> {
+pub(crate) fn load(out: &Path, student: &str) -> Option<Report> {
     let text = std::fs::read(folder(out, student).join(REPORT)).ok()?;
     serde_json::from_slice(&text).ok()
 }
 
 /// A student's earlier result: the report, or the error recorded (`None`: not done).
-pub fn load_any(out: &Path, student: &str) -> Option<Result<Report, String>> {
+pub(crate) fn load_any(out: &Path, student: &str) -> Option<Result<Report, String>> {
     if let Some(r) = load(out, student) {
         return Some(Ok(r));
     }
@@ -41,7 +41,7 @@ pub fn load_any(out: &Path, student: &str) -> Option<Result<Report, String>> {
 
 /// Writes the files of `formats` that a reused report lacks (a batch run again with another
 /// `--format` needs no grading for it).
-pub fn complete(
+pub(crate) fn complete(
     out: &Path,
     student: &str,
     report: &Report,
@@ -59,7 +59,7 @@ pub fn complete(
 
 /// Writes a student's result: the formats asked for and `report.txt`, then `report.json`
 /// (or `error.txt`, removing a stale `report.json`).
-pub fn save(out: &Path, graded: &Graded, formats: &[Format]) -> anyhow::Result<()> {
+pub(crate) fn save(out: &Path, graded: &Graded, formats: &[Format]) -> anyhow::Result<()> {
     let dir = folder(out, &graded.student);
     std::fs::create_dir_all(&dir)?;
     match &graded.result {

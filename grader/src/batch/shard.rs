@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 /// One share of the students.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
+pub(crate) struct Shard {
     /// 1-based index.
     pub index: u32,
     /// Number of shards.
@@ -30,7 +30,7 @@ impl FromStr for Shard {
 
 impl Shard {
     /// True when `student` belongs to this shard.
-    pub fn contains(&self, student: &str) -> bool {
+    pub(crate) fn contains(&self, student: &str) -> bool {
         crate::seed::stable_hash(student.as_bytes()) % u64::from(self.count)
             == u64::from(self.index - 1)
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Where a student's submission is.
 #[derive(Clone, Debug)]
-pub enum Source {
+pub(crate) enum Source {
     /// A folder.
     Dir(PathBuf),
     /// A zip file to unpack.
@@ -18,7 +18,7 @@ pub enum Source {
 
 impl Source {
     /// The path shown in reports.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match self {
             Source::Dir(p) | Source::Zip(p) => p,
             Source::Conflict(_) => Path::new(""),
@@ -28,7 +28,7 @@ impl Source {
 
 /// One student.
 #[derive(Clone, Debug)]
-pub struct Student {
+pub(crate) struct Student {
     /// The name: folder name or zip stem.
     pub name: String,
     /// The submission.
@@ -39,7 +39,7 @@ pub struct Student {
 const RESERVED: [&str; 2] = ["grades.csv", "index.html"];
 
 /// The students of `dir`, sorted by name.
-pub fn discover(dir: &Path) -> anyhow::Result<Vec<Student>> {
+pub(crate) fn discover(dir: &Path) -> anyhow::Result<Vec<Student>> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("{}: not a readable folder: {e}", dir.display()))?;
     let mut found: BTreeMap<String, Source> = BTreeMap::new();

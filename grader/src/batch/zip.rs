@@ -14,7 +14,7 @@ use std::path::Path;
 
 /// Caps on what one archive may hold.
 #[derive(Clone, Copy, Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Entries (files and folders).
     pub entries: usize,
     /// Bytes of one file, inflated.
@@ -52,7 +52,7 @@ pub(crate) fn open_archive(archive: &Path) -> Result<std::fs::File, String> {
 
 /// Unpacks `archive` into the existing empty folder `dest`; the error says, for the TA,
 /// which entry was refused and why.
-pub fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<(), String> {
+pub(crate) fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<(), String> {
     // Zip reading seeks, so a huge archive is not read whole.
     let file = open_archive(archive)?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("not a readable zip: {e}"))?;
@@ -120,16 +120,16 @@ pub fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<(), Strin
     Ok(())
 }
 
-pub use crate::submission::root::find as submission_root;
+pub(crate) use crate::submission::root::find as submission_root;
 
 /// True when the file name ends in `.zip` (any case).
-pub fn is_zip(path: &Path) -> bool {
+pub(crate) fn is_zip(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
 }
 
 /// A zip unpacked into a temporary folder, deleted when this is dropped.
-pub struct Unpacked {
+pub(crate) struct Unpacked {
     /// The folder to grade inside it ([`submission_root`]).
     pub root: std::path::PathBuf,
     _dir: tempfile::TempDir,
@@ -137,7 +137,7 @@ pub struct Unpacked {
 
 /// Unpacks `archive` into a new temporary folder (the rules of [`extract`]); the error
 /// names the archive.
-pub fn unpack(archive: &Path, limits: &Limits) -> Result<Unpacked, String> {
+pub(crate) fn unpack(archive: &Path, limits: &Limits) -> Result<Unpacked, String> {
     let dir = tempfile::Builder::new()
         .prefix("grader-zip-")
         .tempdir()
@@ -151,7 +151,7 @@ pub fn unpack(archive: &Path, limits: &Limits) -> Result<Unpacked, String> {
 
 /// Shows a report graded from an unpacked zip as the zip: its `submission` and every
 /// reproduce command name `archive`, not the temporary folder (which is gone by then).
-pub fn relabel(report: &mut crate::report::Report, root: &Path, archive: &Path) {
+pub(crate) fn relabel(report: &mut crate::report::Report, root: &Path, archive: &Path) {
     let shown = archive.display().to_string();
     let tmp = crate::escape::shell_word(&root.display().to_string());
     for check in report.tasks.iter_mut().flat_map(|t| &mut t.checks) {

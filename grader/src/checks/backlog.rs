@@ -24,7 +24,7 @@ const SETTLE: Duration = Duration::from_millis(100);
 
 /// Why the clients did not all get through.
 #[derive(Debug)]
-pub enum Stuck {
+pub(crate) enum Stuck {
     /// A client could not connect.
     Refused(String),
     /// A client's connection ended before its answer came.
@@ -111,7 +111,7 @@ fn reset(stream: TcpStream) {
 /// says; the first `resets` clients to leave do so with a reset, the others with a normal
 /// close. `Err` says what went wrong: a client that could not connect, a wrong or missing
 /// answer, or no progress within `patience` after the last client came or left.
-pub fn roll(
+pub(crate) fn roll(
     pid: u32,
     addr: SocketAddr,
     total: usize,

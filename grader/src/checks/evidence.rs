@@ -3,13 +3,13 @@
 //! on what a check saw, so a hint is given for a reason and never as a guess.
 
 /// What to tell a student whose server dropped whitespace at the edges of its chunks.
-pub const STRIP_HINT: &str = "the bytes missing are exactly the whitespace at the start or end of what the server received in one piece: do not strip() (or rstrip()) the data, answer every byte, spaces, tabs and newlines included";
+pub(crate) const STRIP_HINT: &str = "the bytes missing are exactly the whitespace at the start or end of what the server received in one piece: do not strip() (or rstrip()) the data, answer every byte, spaces, tabs and newlines included";
 
 /// True when `got` is `expected` with some whitespace removed and nothing else changed,
 /// and every removed run of whitespace touches the start or end of a piece the stream was
 /// written in (`edges`: the offsets where pieces end, the last one at `expected.len()`).
 /// That is what `data.strip()` on each `recv()` chunk does.
-pub fn stripped(expected: &[u8], edges: &[usize], got: &[u8]) -> bool {
+pub(crate) fn stripped(expected: &[u8], edges: &[usize], got: &[u8]) -> bool {
     if got.len() >= expected.len() {
         return false;
     }
@@ -48,7 +48,7 @@ pub fn stripped(expected: &[u8], edges: &[usize], got: &[u8]) -> bool {
 }
 
 /// The offsets where pieces of the given lengths end.
-pub fn edges<'a>(lengths: impl IntoIterator<Item = &'a [u8]>) -> Vec<usize> {
+pub(crate) fn edges<'a>(lengths: impl IntoIterator<Item = &'a [u8]>) -> Vec<usize> {
     let mut end = 0;
     lengths
         .into_iter()

@@ -14,18 +14,18 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 /// Deadline for connecting (allows for a full `listen(1)` backlog: SYN retried after 1 s).
-pub const CONNECT: Duration = crate::checks::stream::CONNECT;
+pub(crate) const CONNECT: Duration = crate::checks::stream::CONNECT;
 /// How long to wait for room in the backlog before connecting anyway.
 const ROOM: Duration = Duration::from_secs(1);
 
 /// The listen backlog of the server `pid` on `port`, when `/proc` tells.
-pub fn queue(pid: u32, port: u16) -> Option<ListenQueue> {
+pub(crate) fn queue(pid: u32, port: u16) -> Option<ListenQueue> {
     procfs::listen_queue(pid, port).ok().flatten()
 }
 
 /// True when the backlog can take one more connection without dropping its SYN (when
 /// the limit is unknown: when nothing waits in it).
-pub fn has_room(queue: Option<ListenQueue>) -> bool {
+pub(crate) fn has_room(queue: Option<ListenQueue>) -> bool {
     match queue {
         Some(q) => q.queued <= q.limit.unwrap_or(0),
         None => true,
@@ -34,14 +34,14 @@ pub fn has_room(queue: Option<ListenQueue>) -> bool {
 
 /// Connects to the server `pid` listening on `addr`, once its backlog has room (waiting
 /// at most a second for it; then the kernel's SYN retries take over, within [`CONNECT`]).
-pub fn connect(pid: u32, addr: SocketAddr) -> std::io::Result<TcpStream> {
+pub(crate) fn connect(pid: u32, addr: SocketAddr) -> std::io::Result<TcpStream> {
     crate::checks::inspect::poll_until(ROOM, || has_room(queue(pid, addr.port())).then_some(()));
     tcp::connect(addr, CONNECT)
 }
 
 /// Waits until the server `pid` has accepted every connection waiting in its backlog;
 /// false when some still wait after `timeout` (or `/proc` cannot tell).
-pub fn all_accepted(pid: u32, port: u16, timeout: Duration) -> bool {
+pub(crate) fn all_accepted(pid: u32, port: u16, timeout: Duration) -> bool {
     crate::checks::inspect::poll_until(timeout, || {
         queue(pid, port).and_then(|q| (q.queued == 0).then_some(()))
     })
@@ -50,19 +50,19 @@ pub fn all_accepted(pid: u32, port: u16, timeout: Duration) -> bool {
 
 /// Sends `data` and waits for its upper-case. The error says what came instead, to be
 /// put after "sent ...": "and got no answer within 5 s". The connection stays usable.
-pub fn ask(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
+pub(crate) fn ask(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
     send(stream, data, timeout)?;
     expect(stream, data, timeout)
 }
 
 /// Waits for the upper-case of `data`, sent before.
-pub fn expect(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
+pub(crate) fn expect(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
     judge(&upper(data), &answer(stream, data.len(), timeout), timeout)
 }
 
 /// Sends `data` and waits until an answer (of any content) arrives: for checks that
 /// judge something else than the answers, which other checks compare.
-pub fn served(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
+pub(crate) fn served(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
     send(stream, data, timeout)?;
     let ex = answer(stream, data.len(), timeout);
     if ex.received.is_empty() {
@@ -73,7 +73,7 @@ pub fn served(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), 
 }
 
 /// Sends `data`; the error reads "could not be sent (...)".
-pub fn send(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
+pub(crate) fn send(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
     let _ = stream.set_write_timeout(Some(timeout));
     let mut out = stream;
     out.write_all(data)
@@ -91,7 +91,7 @@ fn answer(stream: &TcpStream, len: usize, timeout: Duration) -> tcp::Exchange {
 }
 
 /// Compares an answer with what was expected; the error reads "and got ...".
-pub fn judge(expected: &[u8], ex: &tcp::Exchange, timeout: Duration) -> Result<(), String> {
+pub(crate) fn judge(expected: &[u8], ex: &tcp::Exchange, timeout: Duration) -> Result<(), String> {
     if ex.received == expected {
         return Ok(());
     }
@@ -120,7 +120,7 @@ pub fn judge(expected: &[u8], ex: &tcp::Exchange, timeout: Duration) -> Result<(
 }
 
 /// Whatever has arrived on `stream` and was not read yet, without waiting.
-pub fn unread(stream: &TcpStream) -> Vec<u8> {
+pub(crate) fn unread(stream: &TcpStream) -> Vec<u8> {
     let mut got = Vec::new();
     if stream.set_nonblocking(true).is_err() {
         return got;

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// `skip` for checks that read `/proc`, where this system has none.
-pub fn unavailable() -> Option<Outcome> {
+pub(crate) fn unavailable() -> Option<Outcome> {
     (!procfs::available())
         .then(|| Outcome::skip("this check reads Linux's /proc, which this system does not have"))
 }
@@ -23,7 +23,7 @@ pub fn unavailable() -> Option<Outcome> {
 /// Starts the server of a `/proc` check. `Err` is the check's outcome (`skip` without
 /// `/proc`, or why the server did not start); `Ok` gives the server with its address and
 /// process id.
-pub fn start<'a>(
+pub(crate) fn start<'a>(
     ctx: &'a CheckCtx<'a>,
     opts: LaunchOpts,
 ) -> Result<(Server<'a>, SocketAddr, u32), Outcome> {
@@ -37,7 +37,7 @@ pub fn start<'a>(
 
 /// The processes a server started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Family {
+pub(crate) struct Family {
     /// Live processes it started: its children and the other members of its process
     /// group (a grandchild of a double fork stays in the group), zombies apart.
     pub live: usize,
@@ -47,7 +47,7 @@ pub struct Family {
 
 /// Reads the family of the server `pid` (its process group has the same id: the grader
 /// starts every program as the leader of a group of its own).
-pub fn family(pid: u32) -> io::Result<Family> {
+pub(crate) fn family(pid: u32) -> io::Result<Family> {
     let mut family = Family::default();
     for p in procfs::all()? {
         if p.pid == pid || !(p.ppid == pid || p.pgid == pid) {
@@ -65,7 +65,7 @@ pub fn family(pid: u32) -> io::Result<Family> {
 /// Calls `probe` until it returns `Some`, at most until `timeout` has passed (it is always
 /// called at least once, and once more at the deadline). Polls fast at first, then every
 /// few milliseconds.
-pub fn poll_until<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+pub(crate) fn poll_until<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_micros(200);
     loop {
@@ -83,7 +83,7 @@ pub fn poll_until<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) ->
 
 /// Samples the thread count of a process every millisecond in a background thread and
 /// keeps the largest value seen; stops when dropped.
-pub struct ThreadSampler {
+pub(crate) struct ThreadSampler {
     pid: u32,
     most: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
@@ -92,7 +92,7 @@ pub struct ThreadSampler {
 
 impl ThreadSampler {
     /// Starts sampling `pid`.
-    pub fn start(pid: u32) -> ThreadSampler {
+    pub(crate) fn start(pid: u32) -> ThreadSampler {
         let most = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let handle = {
@@ -118,7 +118,7 @@ impl ThreadSampler {
     }
 
     /// The most threads seen so far, this moment included.
-    pub fn most(&self) -> usize {
+    pub(crate) fn most(&self) -> usize {
         if let Ok(n) = procfs::threads(self.pid) {
             self.most.fetch_max(n, Ordering::Relaxed);
         }
@@ -136,12 +136,12 @@ impl Drop for ThreadSampler {
 }
 
 /// "1 thread", "3 threads": a count with its noun (regular plurals).
-pub fn count(n: usize, noun: &str) -> String {
+pub(crate) fn count(n: usize, noun: &str) -> String {
     plural(n, noun, &format!("{noun}s"))
 }
 
 /// "1 child process", "2 child processes": a count with the right noun.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
@@ -150,7 +150,7 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// "1st", "2nd", "3rd", "4th", "11th", "22nd".
-pub fn ordinal(n: usize) -> String {
+pub(crate) fn ordinal(n: usize) -> String {
     let suffix = match (n % 10, n % 100) {
         (_, 11..=13) => "th",
         (1, _) => "st",

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// Live processes the server `pid` started (its children and its process group, zombies
 /// apart), as [`crate::checks::inspect::family`] counts them.
-pub fn live_members(pid: u32) -> Vec<u32> {
+pub(crate) fn live_members(pid: u32) -> Vec<u32> {
     procfs::all()
         .unwrap_or_default()
         .into_iter()
@@ -23,7 +23,7 @@ pub fn live_members(pid: u32) -> Vec<u32> {
 /// What the live process `pid` does, for a server listening on `port`: "listening on
 /// port 4444 (back in the accept loop)", "holding 1 socket open", or its state
 /// ("sleeping", "running").
-pub fn doing(pid: u32, port: u16) -> String {
+pub(crate) fn doing(pid: u32, port: u16) -> String {
     let mine = procfs::socket_inodes(pid).unwrap_or_default();
     let listening = procfs::bound_sockets(pid, Proto::Tcp)
         .unwrap_or_default()
@@ -49,7 +49,7 @@ pub fn doing(pid: u32, port: u16) -> String {
 
 /// "children 1234 and 1240 are listening on port 4444 (back in the accept loop)" for the
 /// live members of the server `pid`, grouped by what they do.
-pub fn describe(pid: u32, port: u16) -> String {
+pub(crate) fn describe(pid: u32, port: u16) -> String {
     let mut groups: Vec<(String, Vec<u32>)> = Vec::new();
     for child in live_members(pid) {
         let what = doing(child, port);
@@ -75,14 +75,14 @@ pub fn describe(pid: u32, port: u16) -> String {
 /// The server's main process stopped (SIGSTOP) until this is dropped (SIGCONT). While it
 /// is stopped the kernel still queues connections and delivers EOF to its children; only
 /// its own signal handlers wait, so the SIGCHLDs of children that end meanwhile merge.
-pub struct Freeze {
+pub(crate) struct Freeze {
     pid: u32,
 }
 
 impl Freeze {
     /// Stops `pid` and waits (up to `timeout`) until `/proc` shows it stopped; `None` when
     /// it could not be stopped (it is then left running).
-    pub fn new(pid: u32, timeout: Duration) -> Option<Freeze> {
+    pub(crate) fn new(pid: u32, timeout: Duration) -> Option<Freeze> {
         // SAFETY: kill(2) on the server's own pid; no memory involved.
         if unsafe { libc::kill(pid as i32, libc::SIGSTOP) } != 0 {
             return None;

@@ -9,15 +9,15 @@
 //! client against the grader's own server, its stdout read by [`printed`]) in
 //! [`student_client`]; the evidence a hint needs before it names a cause in [`evidence`].
 
-pub mod backlog;
-pub mod concurrency;
-pub mod evidence;
-pub mod grader_clients;
-pub mod inspect;
-pub mod lingering;
-pub mod printed;
-pub mod served;
-pub mod slow_reader;
-pub mod stream;
-pub mod student_client;
-pub mod threads;
+pub(crate) mod backlog;
+pub(crate) mod concurrency;
+pub(crate) mod evidence;
+pub(crate) mod grader_clients;
+pub(crate) mod inspect;
+pub(crate) mod lingering;
+pub(crate) mod printed;
+pub(crate) mod served;
+pub(crate) mod slow_reader;
+pub(crate) mod stream;
+pub(crate) mod student_client;
+pub(crate) mod threads;

@@ -7,13 +7,13 @@
 //! still be arriving.
 
 /// The word that starts an answer.
-pub const OUTPUT: &[u8] = b"Output: ";
+pub(crate) const OUTPUT: &[u8] = b"Output: ";
 /// The lecture's prompt.
-pub const PROMPT: &[u8] = b"Input:";
+pub(crate) const PROMPT: &[u8] = b"Input:";
 
 /// One complete line of a client's stdout.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Printed {
+pub(crate) enum Printed {
     /// `Output: <answer>`: the answer, without the line ending or what came before.
     Answer(Vec<u8>),
     /// A line without `Output: ` that holds more than prompts and blanks.
@@ -22,7 +22,7 @@ pub enum Printed {
 
 /// Parses the complete lines of `buf` (up to its last newline). Returns them, lines of
 /// nothing but prompts and blanks left out, and how many bytes of `buf` they took.
-pub fn parse(buf: &[u8]) -> (Vec<Printed>, usize) {
+pub(crate) fn parse(buf: &[u8]) -> (Vec<Printed>, usize) {
     let Some(last) = buf.iter().rposition(|&b| b == b'\n') else {
         return (Vec::new(), 0);
     };

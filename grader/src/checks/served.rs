@@ -13,28 +13,28 @@ use crate::checks::stream;
 use crate::task::Concurrency;
 
 /// `echo`: a short ASCII message comes back upper-cased.
-pub static ECHO: CheckDef = CheckDef {
+pub(crate) static ECHO: CheckDef = CheckDef {
     id: "echo",
     summary: stream::ECHO,
     run: |ctx| stream::echo(ctx, ctx.task_launch()),
 };
 
 /// `fragmented`: a stream written in random fragments comes back whole and in order.
-pub static FRAGMENTED: CheckDef = CheckDef {
+pub(crate) static FRAGMENTED: CheckDef = CheckDef {
     id: "fragmented",
     summary: stream::FRAGMENTED,
     run: |ctx| stream::fragmented(ctx, ctx.task_launch()),
 };
 
 /// `eof`: the server closes its side once the client has closed its own.
-pub static EOF: CheckDef = CheckDef {
+pub(crate) static EOF: CheckDef = CheckDef {
     id: "eof",
     summary: stream::EOF,
     run: |ctx| stream::eof(ctx, ctx.task_launch()),
 };
 
 /// `concurrent`: a client is served while others are connected and idle.
-pub static CONCURRENT: CheckDef = CheckDef {
+pub(crate) static CONCURRENT: CheckDef = CheckDef {
     id: "concurrent",
     summary: concurrency::CONCURRENT,
     run: |ctx| {
@@ -45,7 +45,7 @@ pub static CONCURRENT: CheckDef = CheckDef {
 };
 
 /// `isolation`: clients connected together each get exactly their own answers.
-pub static ISOLATION: CheckDef = CheckDef {
+pub(crate) static ISOLATION: CheckDef = CheckDef {
     id: "isolation",
     summary: concurrency::ISOLATION,
     run: |ctx| {

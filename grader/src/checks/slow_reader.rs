@@ -98,7 +98,7 @@ fn wait_stalled(written: &AtomicUsize) {
 
 /// `slow-reader`, for a server started with `opts`; `advice` says what to do when the
 /// other client is not served.
-pub fn slow_reader(ctx: &CheckCtx, opts: LaunchOpts, advice: &str) -> Outcome {
+pub(crate) fn slow_reader(ctx: &CheckCtx, opts: LaunchOpts, advice: &str) -> Outcome {
     let mut server = match Server::start(ctx, Proto::Tcp, opts) {
         Ok(s) => s,
         Err(o) => return o,

@@ -1,7 +1,9 @@
-//! The stream checks of every TCP server (SPEC section 4): a short message, random
-//! fragments, binary data, a large stream with short writes injected, and the end of a
-//! connection after the client half-closes. Each runs against a [`Server`] started with
-//! the task's own environment (`opts`), so the five concurrent-server tasks reuse them.
+//! The stream checks of a TCP server (SPEC section 4): a short message, random fragments,
+//! binary data, a large stream with short writes injected, and the end of a connection
+//! after the client half-closes. Each runs against a [`Server`] started with the options it
+//! is given (`opts`): `echo`, `fragmented` and `eof`, which every TCP server task lists, are
+//! the [`CheckDef`](crate::check::CheckDef)s of [`super::served`], which pass the task's
+//! own launch options; `binary` and `large` are `tcp-upper`'s alone.
 
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
 use crate::checks::evidence;
@@ -17,27 +19,28 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Deadline for connecting (allows for a full `listen(1)` backlog: SYN retried after 1 s).
-pub const CONNECT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT: Duration = Duration::from_secs(5);
 /// Deadline for an answer that should come at once ("it never happened" is generous).
-pub const ANSWER: Duration = Duration::from_secs(10);
+pub(crate) const ANSWER: Duration = Duration::from_secs(10);
 /// Deadline for a large stream.
 const LARGE: Duration = Duration::from_secs(30);
 /// How long a server has to close after answering everything (SPEC `eof`).
-pub const CLOSE: Duration = Duration::from_secs(2);
+pub(crate) const CLOSE: Duration = Duration::from_secs(2);
 
 /// One-line meanings, for reports.
-pub const ECHO: &str = "a short ASCII message comes back upper-cased";
-pub const FRAGMENTED: &str = "a stream written in random fragments comes back whole and in order";
-pub const BINARY: &str = "arbitrary bytes (invalid UTF-8 too) come back as bytes.upper()";
-pub const LARGE_SUMMARY: &str =
+pub(crate) const ECHO: &str = "a short ASCII message comes back upper-cased";
+pub(crate) const FRAGMENTED: &str =
+    "a stream written in random fragments comes back whole and in order";
+pub(crate) const BINARY: &str = "arbitrary bytes (invalid UTF-8 too) come back as bytes.upper()";
+pub(crate) const LARGE_SUMMARY: &str =
     "1 MiB and more comes back whole, even when send() accepts only part";
-pub const EOF: &str =
+pub(crate) const EOF: &str =
     "after the client half-closes, every answer arrives, then the connection closes";
 
 /// Sends `fragments` on a new connection and compares the answer with their upper-case.
 /// With `reading.until_eof`, the client half-closes after writing and the server must
 /// close within `reading.eof_timeout` once everything is answered.
-pub fn roundtrip(
+pub(crate) fn roundtrip(
     addr: SocketAddr,
     fragments: &[Fragment],
     reading: &Reading,
@@ -177,7 +180,7 @@ fn rounds_property(
 }
 
 /// `echo`: one short message.
-pub fn echo(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
+pub(crate) fn echo(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
     let mut server = match Server::start(ctx, Proto::Tcp, opts) {
         Ok(s) => s,
         Err(o) => return o,
@@ -196,12 +199,12 @@ pub fn echo(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
 }
 
 /// `fragmented`: random text in random fragments with small pauses.
-pub fn fragmented(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
+pub(crate) fn fragmented(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
     rounds_property(ctx, opts, gen::text_fragments())
 }
 
 /// `binary`: arbitrary bytes, invalid UTF-8 split across fragments.
-pub fn binary(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
+pub(crate) fn binary(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
     rounds_property(ctx, opts, gen::binary_fragments())
 }
 
@@ -230,7 +233,7 @@ impl Large {
 
 /// `large`: 1 MiB and more, read concurrently and slowly at times, with short writes
 /// injected into the program's `socket.send` (Python programs).
-pub fn large(ctx: &CheckCtx, mut opts: LaunchOpts) -> Outcome {
+pub(crate) fn large(ctx: &CheckCtx, mut opts: LaunchOpts) -> Outcome {
     // The program notes in `log` when it was given a short write; without that evidence,
     // missing bytes are not blamed on send().
     let dir = match tempfile::Builder::new().prefix("grader-send-").tempdir() {
@@ -307,7 +310,7 @@ fn eof_reading(len: usize) -> Reading {
 /// half-close (drawn in every run, not by chance: it alone shows a server that drops the
 /// answers still in its output buffer when it sees EOF); the server must answer
 /// everything, then close within [`CLOSE`].
-pub fn eof(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
+pub(crate) fn eof(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
     let server = match Server::start(ctx, Proto::Tcp, opts) {
         Ok(s) => std::cell::RefCell::new(s),
         Err(o) => return o,

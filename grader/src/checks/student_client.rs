@@ -24,14 +24,14 @@ use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
 /// How long the answers to a case may take ("it never happened" is generous).
-pub const ANSWER: Duration = Duration::from_secs(5);
+pub(crate) const ANSWER: Duration = Duration::from_secs(5);
 /// How long the server may wait for the lines of an exit check to arrive and be answered
 /// (not shrunk, so "it never happened" can be generous: verdicts must not follow load).
 const HEARD: Duration = Duration::from_secs(10);
 /// How long a fresh client may take to start and get in touch with the server.
 const STARTUP: Duration = Duration::from_secs(10);
 /// How long the client has to exit after its last line.
-pub const EXIT: Duration = Duration::from_secs(5);
+pub(crate) const EXIT: Duration = Duration::from_secs(5);
 /// After the client exited, how long its goodbye may take to reach the server.
 const GOODBYE: Duration = Duration::from_secs(3);
 /// Longest wait between two looks at the server's side while waiting on stdout.
@@ -41,7 +41,7 @@ const TRACEBACK: &[u8] = b"Traceback (most recent call last)";
 
 /// How a client is told to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// An empty line (followed by a line that must never be sent).
     EmptyLine,
     /// The end of stdin.
@@ -61,7 +61,7 @@ impl Stop {
 const AFTER_EMPTY: &[u8] = b"this line comes after the empty line";
 
 /// One client process and the server it talks to.
-pub struct Live<P: Peer> {
+pub(crate) struct Live<P: Peer> {
     // Declared first so that it is dropped (killed) before its server.
     program: Program,
     peer: P,
@@ -91,7 +91,7 @@ impl<P: Peer> Live<P> {
     /// private network namespace the server listens on 127.0.0.1:4444; with `own_ns`
     /// both get a fresh namespace of their own (every client of a check after the first,
     /// so that two servers never want port 4444 in one namespace).
-    pub fn start(ctx: &CheckCtx, own_ns: bool) -> Result<Live<P>, Outcome> {
+    pub(crate) fn start(ctx: &CheckCtx, own_ns: bool) -> Result<Live<P>, Outcome> {
         if !(own_ns && netns::private()) {
             return Live::start_here(ctx, None);
         }
@@ -135,14 +135,9 @@ impl<P: Peer> Live<P> {
         })
     }
 
-    /// The grader's server.
-    pub fn peer(&self) -> &P {
-        &self.peer
-    }
-
     /// Writes `lines`, each with a newline, in one go (as a pipe would deliver them).
     /// A case stays far below the pipe's 64 KiB, so this never blocks.
-    pub fn send_lines(&mut self, lines: &[Vec<u8>]) -> Result<(), String> {
+    pub(crate) fn send_lines(&mut self, lines: &[Vec<u8>]) -> Result<(), String> {
         let mut input = Vec::new();
         for line in lines {
             input.extend_from_slice(line);
@@ -209,7 +204,7 @@ impl<P: Peer> Live<P> {
     }
 
     /// Waits until every line sent has its answer printed, judging them as they come.
-    pub fn await_answers(&mut self) -> Result<(), String> {
+    pub(crate) fn await_answers(&mut self) -> Result<(), String> {
         let start = Instant::now();
         loop {
             let (seen, closed) = self.read_stdout();
@@ -249,7 +244,7 @@ impl<P: Peer> Live<P> {
     /// Waits until the server has received every line sent and answered it: the exit
     /// checks judge the ending only, so what the client prints is not looked at (a client
     /// that prints wrongly, or never, still ends right or wrong on its own).
-    pub fn await_heard(&mut self) -> Result<(), String> {
+    pub(crate) fn await_heard(&mut self) -> Result<(), String> {
         let start = Instant::now();
         loop {
             if self.peer.wait_answered(&self.sent, SLICE) {
@@ -352,7 +347,7 @@ impl<P: Peer> Live<P> {
 
     /// Stops the client as `stop` says and judges the ending: exit status 0 within
     /// [`EXIT`], no traceback, the goodbye seen by the server, nothing sent after it.
-    pub fn stop(&mut self, stop: Stop) -> Result<(), String> {
+    pub(crate) fn stop(&mut self, stop: Stop) -> Result<(), String> {
         match stop {
             Stop::EmptyLine => {
                 let mut input = b"\n".to_vec();
@@ -431,7 +426,7 @@ fn wrong_answer(i: usize, line: &[u8], got: &[u8], expected: &[u8]) -> String {
 /// fresh process, so the smallest case reported fails on a client that saw nothing else.
 /// `lines` gives a case's lines; `prepare` tells the server how to answer them before
 /// they are written. `strict`: see [`Live`].
-pub fn property<P, S>(
+pub(crate) fn property<P, S>(
     ctx: &CheckCtx,
     cases: u32,
     strategy: S,
@@ -480,7 +475,7 @@ where
 /// answered them, then stops it as `stop` says and judges how it ends: from the server's
 /// side and the exit status, never from what the client printed (SPEC section 4: each
 /// client check judges its own property; the answers are `roundtrip`'s business).
-pub fn ending<P: Peer>(ctx: &CheckCtx, lines: &[Vec<u8>], stop: Stop) -> Outcome {
+pub(crate) fn ending<P: Peer>(ctx: &CheckCtx, lines: &[Vec<u8>], stop: Stop) -> Outcome {
     let mut client = match Live::<P>::start(ctx, false) {
         Ok(live) => live,
         Err(o) => return o,

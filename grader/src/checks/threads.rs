@@ -8,16 +8,16 @@ use proptest::prelude::RngExt;
 use proptest::test_runner::{RngAlgorithm, TestRng};
 
 /// Why a check could not force thread switches: said in every message of a non-Python run.
-pub const NOT_INSTRUMENTED: &str =
+pub(crate) const NOT_INSTRUMENTED: &str =
     "not a Python program, so the grader cannot force thread switches in it (these runs were not instrumented)";
 
 /// The check's generator, seeded from the run seed and the check's name.
-pub fn rng(ctx: &CheckCtx) -> TestRng {
+pub(crate) fn rng(ctx: &CheckCtx) -> TestRng {
     TestRng::from_seed(RngAlgorithm::ChaCha, &ctx.rng_seed())
 }
 
 /// `n` distinct seeds for the preemption tracer, small enough to read in a message.
-pub fn preempt_seeds(rng: &mut TestRng, n: usize) -> Vec<u64> {
+pub(crate) fn preempt_seeds(rng: &mut TestRng, n: usize) -> Vec<u64> {
     let mut seeds: Vec<u64> = Vec::with_capacity(n);
     while seeds.len() < n {
         let seed = rng.random_range(1..1_000_000u64);
@@ -29,7 +29,7 @@ pub fn preempt_seeds(rng: &mut TestRng, n: usize) -> Vec<u64> {
 }
 
 /// Runs `f(0)`..`f(n-1)` at once, each on its own thread; the results in order.
-pub fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+pub(crate) fn parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let f = &f;
     std::thread::scope(|scope| {
         let running: Vec<_> = (0..n).map(|i| scope.spawn(move || f(i))).collect();

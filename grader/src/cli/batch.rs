@@ -22,7 +22,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// Exit code of a batch stopped by SIGINT or SIGTERM before every student was graded.
-pub const INTERRUPTED: i32 = 130;
+pub(super) const INTERRUPTED: i32 = 130;
 
 #[derive(clap::Args, Debug)]
 pub(super) struct Batch {

@@ -7,14 +7,14 @@ use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Raised by the first SIGINT or SIGTERM.
-pub static STOP: AtomicBool = AtomicBool::new(false);
+pub(super) static STOP: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }
 
 /// Installs the handler for SIGINT and SIGTERM.
-pub fn install() -> nix::Result<()> {
+pub(super) fn install() -> nix::Result<()> {
     let action = SigAction::new(
         SigHandler::Handler(on_signal),
         SaFlags::SA_RESETHAND | SaFlags::SA_RESTART,

@@ -90,15 +90,6 @@ impl Layers {
         self.netns.is_ok()
     }
 
-    /// The isolation in words, for reports: `namespace` or `none`.
-    pub fn mode(&self) -> &'static str {
-        if self.namespaces() {
-            "namespace"
-        } else {
-            "none"
-        }
-    }
-
     /// Names of the layers in force (for the JSON report).
     pub fn names(&self) -> Vec<&'static str> {
         let mut out = vec!["process-group", "rlimits", "cookie-sweep", "monitor"];

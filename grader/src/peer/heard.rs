@@ -9,7 +9,7 @@ use crate::escape;
 
 /// How what arrived compares with what should arrive.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Heard {
+pub(crate) enum Heard {
     /// Everything, exactly.
     All,
     /// A beginning of it; the rest may still come.
@@ -19,7 +19,7 @@ pub enum Heard {
 }
 
 /// A TCP stream against `lines`, the first `skip` of them left out.
-pub fn stream(received: &[u8], lines: &[Vec<u8>], skip: usize) -> Heard {
+pub(crate) fn stream(received: &[u8], lines: &[Vec<u8>], skip: usize) -> Heard {
     let earlier = lines[..skip.min(lines.len())].concat();
     match received.strip_prefix(earlier.as_slice()) {
         Some(rest) => stream_all(rest, &lines[skip.min(lines.len())..]),
@@ -50,7 +50,7 @@ fn stream_all(received: &[u8], lines: &[Vec<u8>]) -> Heard {
 
 /// UDP datagrams against the datagrams `expected` (one per line, then maybe the empty
 /// one), the first `skip` of them left out.
-pub fn datagrams(received: &[Vec<u8>], expected: &[Vec<u8>], skip: usize) -> Heard {
+pub(crate) fn datagrams(received: &[Vec<u8>], expected: &[Vec<u8>], skip: usize) -> Heard {
     let skip = skip.min(expected.len());
     if received.len() >= skip && received[..skip] == expected[..skip] {
         datagrams_all(&received[skip..], &expected[skip..])

@@ -9,16 +9,16 @@
 //! [`Peer`] is what a client check asks of either server, answered once from what it
 //! recorded ([`record`]), judged against the client's lines by [`heard`].
 
-pub mod heard;
-pub mod record;
-pub mod tcp;
-pub mod udp;
-pub mod watch;
+pub(crate) mod heard;
+pub(crate) mod record;
+pub(crate) mod tcp;
+pub(crate) mod udp;
+pub(crate) mod watch;
 
-pub use record::{Peer, Transcript};
-pub use tcp::{Answer, Ending, Piece, TcpPeer};
-pub use udp::UdpPeer;
-pub use watch::Watch;
+pub(crate) use record::Peer;
+pub(crate) use tcp::{Answer, Piece, TcpPeer};
+pub(crate) use udp::UdpPeer;
+pub(crate) use watch::Watch;
 
 use crate::process::port;
 use std::io;

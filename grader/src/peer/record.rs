@@ -13,7 +13,7 @@ use crate::gen::show_lines;
 use std::time::Duration;
 
 /// What a server recorded of its client, judged against the lines the client was given.
-pub trait Transcript: Send + 'static {
+pub(crate) trait Transcript: Send + 'static {
     /// The client has been in touch (connected, or sent a datagram).
     fn contacted(&self) -> bool;
     /// How what arrived compares with `lines`, the first `skip` of them (earlier cases)
@@ -36,7 +36,7 @@ pub trait Transcript: Send + 'static {
 }
 
 /// The grader's server as a client check sees it.
-pub trait Peer: Sized {
+pub(crate) trait Peer: Sized {
     /// What it records.
     type Record: Transcript;
     /// Starts the server.

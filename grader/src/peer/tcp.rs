@@ -22,7 +22,7 @@ const READ_GATE: Duration = Duration::from_secs(3);
 
 /// One write of an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Piece {
+pub(crate) struct Piece {
     /// Bytes in this piece.
     pub len: usize,
     /// Pause before it is written (after the client read the previous piece).
@@ -31,14 +31,14 @@ pub struct Piece {
 
 /// How to answer one request (one line of the client): as one write or in pieces.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The pieces, in order; their lengths add up to the request's length.
     pub pieces: Vec<Piece>,
 }
 
 impl Answer {
     /// The answer to a request of `len` bytes, in one write.
-    pub fn whole(len: usize) -> Answer {
+    pub(crate) fn whole(len: usize) -> Answer {
         Answer {
             pieces: vec![Piece {
                 len,
@@ -48,19 +48,14 @@ impl Answer {
     }
 
     /// Length of the request this answers.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.pieces.iter().map(|p| p.len).sum()
-    }
-
-    /// True for the answer to an empty request.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
 /// How a connection ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ending {
+pub(crate) enum Ending {
     /// The client closed it: `recv` returned end of file.
     Eof,
     /// Reading or writing failed (e.g. the client's exit reset the connection).
@@ -69,7 +64,7 @@ pub enum Ending {
 
 /// One connection as the peer saw it.
 #[derive(Clone, Debug, Default)]
-pub struct Conn {
+pub(crate) struct Conn {
     /// Every byte received, in order.
     pub received: Vec<u8>,
     /// How it ended, once it has.
@@ -83,7 +78,7 @@ pub struct Conn {
 
 /// Everything the peer saw.
 #[derive(Debug, Default)]
-pub struct TcpState {
+pub(crate) struct TcpState {
     /// Connections in the order they were accepted.
     pub conns: Vec<Conn>,
     /// Planned answers, used up in order by the requests of any connection; without a
@@ -93,12 +88,12 @@ pub struct TcpState {
 
 impl TcpState {
     /// Bytes of answers written, all connections together.
-    pub fn answered(&self) -> usize {
+    pub(crate) fn answered(&self) -> usize {
         self.conns.iter().map(|c| c.answered).sum()
     }
 
     /// Everything received, all connections joined in order.
-    pub fn received(&self) -> Vec<u8> {
+    pub(crate) fn received(&self) -> Vec<u8> {
         self.conns
             .iter()
             .flat_map(|c| c.received.iter().copied())
@@ -107,7 +102,7 @@ impl TcpState {
 }
 
 /// The running server; stopped (threads joined, connections closed) when dropped.
-pub struct TcpPeer {
+pub(crate) struct TcpPeer {
     addr: SocketAddrV4,
     state: Arc<Watch<TcpState>>,
     stop: Arc<AtomicBool>,
@@ -121,7 +116,7 @@ pub struct TcpPeer {
 
 impl TcpPeer {
     /// Starts listening on 127.0.0.1 on a free port.
-    pub fn start() -> io::Result<TcpPeer> {
+    pub(crate) fn start() -> io::Result<TcpPeer> {
         let listener = bind_free(|p| TcpListener::bind(("127.0.0.1", p)))?;
         let addr = match listener.local_addr()? {
             SocketAddr::V4(a) => a,
@@ -155,17 +150,17 @@ impl TcpPeer {
     }
 
     /// The port clients connect to.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.addr.port()
     }
 
     /// What the peer saw, shared with its threads.
-    pub fn state(&self) -> &Watch<TcpState> {
+    pub(crate) fn state(&self) -> &Watch<TcpState> {
         &self.state
     }
 
     /// Plans the answers to the next requests (one per line the client will send).
-    pub fn plan(&self, answers: impl IntoIterator<Item = Answer>) {
+    pub(crate) fn plan(&self, answers: impl IntoIterator<Item = Answer>) {
         self.state.update(|s| s.plans.extend(answers));
     }
 }

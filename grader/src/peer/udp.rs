@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 
 /// Everything the peer saw.
 #[derive(Debug, Default)]
-pub struct UdpState {
+pub(crate) struct UdpState {
     /// Every datagram received, in order, empty ones included.
     pub datagrams: Vec<Vec<u8>>,
     /// Answers sent (counted after each send).
@@ -21,13 +21,13 @@ pub struct UdpState {
 
 impl UdpState {
     /// True once an empty datagram has arrived.
-    pub fn saw_empty(&self) -> bool {
+    pub(crate) fn saw_empty(&self) -> bool {
         self.datagrams.iter().any(|d| d.is_empty())
     }
 }
 
 /// The running server; stopped (thread joined) when dropped.
-pub struct UdpPeer {
+pub(crate) struct UdpPeer {
     addr: SocketAddr,
     state: Arc<Watch<UdpState>>,
     stop: Arc<AtomicBool>,
@@ -38,7 +38,7 @@ pub struct UdpPeer {
 
 impl UdpPeer {
     /// Binds 127.0.0.1 on a free port and starts answering.
-    pub fn start() -> io::Result<UdpPeer> {
+    pub(crate) fn start() -> io::Result<UdpPeer> {
         let socket = bind_free(|p| UdpSocket::bind(("127.0.0.1", p)))?;
         let addr = socket.local_addr()?;
         let wake = socket.try_clone()?;
@@ -60,12 +60,12 @@ impl UdpPeer {
     }
 
     /// The port clients send to.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.addr.port()
     }
 
     /// What the peer saw, shared with its thread.
-    pub fn state(&self) -> &Watch<UdpState> {
+    pub(crate) fn state(&self) -> &Watch<UdpState> {
         &self.state
     }
 }

@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 /// A value behind a lock, with a condition variable signalled on every update.
 #[derive(Debug, Default)]
-pub struct Watch<T> {
+pub(crate) struct Watch<T> {
     state: Mutex<T>,
     changed: Condvar,
 }
 
 impl<T> Watch<T> {
     /// Watches `value`.
-    pub fn new(value: T) -> Watch<T> {
+    pub(crate) fn new(value: T) -> Watch<T> {
         Watch {
             state: Mutex::new(value),
             changed: Condvar::new(),
@@ -26,19 +26,19 @@ impl<T> Watch<T> {
     }
 
     /// Changes the value and wakes every waiter.
-    pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         let result = f(&mut self.lock());
         self.changed.notify_all();
         result
     }
 
     /// Looks at the value as it is now.
-    pub fn read<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         f(&self.lock())
     }
 
     /// Waits until `done` holds or `timeout` passes; returns whether it held.
-    pub fn wait_until(&self, timeout: Duration, mut done: impl FnMut(&T) -> bool) -> bool {
+    pub(crate) fn wait_until(&self, timeout: Duration, mut done: impl FnMut(&T) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         let mut state = self.lock();
         loop {

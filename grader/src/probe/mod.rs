@@ -3,5 +3,5 @@
 //! ([`tcp`]), and a UDP client with per-datagram deadlines ([`udp`]). Written once,
 //! used by every server task.
 
-pub mod tcp;
-pub mod udp;
+pub(crate) mod tcp;
+pub(crate) mod udp;

@@ -10,11 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Default for [`Reading::stall`]: seconds without a byte on loopback mean "never".
-pub const STALL: Duration = Duration::from_secs(5);
+pub(crate) const STALL: Duration = Duration::from_secs(5);
 
 /// One write of the stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fragment {
+pub(crate) struct Fragment {
     /// Pause before writing it.
     pub pause: Duration,
     /// The bytes written.
@@ -23,7 +23,7 @@ pub struct Fragment {
 
 /// How to read the answer.
 #[derive(Clone, Debug)]
-pub struct Reading {
+pub(crate) struct Reading {
     /// Bytes the answer should have; reading stops there unless `until_eof`.
     pub expect: usize,
     /// After the answer, wait for the server to close the connection.
@@ -49,11 +49,11 @@ pub struct Reading {
 
 /// How long a held reader waits for a writer that makes no progress (a server that
 /// answers as it reads stops reading when nobody reads its answers) before reading.
-pub const HOLD: Duration = Duration::from_millis(500);
+pub(crate) const HOLD: Duration = Duration::from_millis(500);
 
 impl Reading {
     /// Read exactly `expect` bytes within `timeout`.
-    pub fn exact(expect: usize, timeout: Duration) -> Reading {
+    pub(crate) fn exact(expect: usize, timeout: Duration) -> Reading {
         Reading {
             expect,
             until_eof: false,
@@ -69,7 +69,7 @@ impl Reading {
 
 /// How an exchange went.
 #[derive(Clone, Debug, Default)]
-pub struct Exchange {
+pub(crate) struct Exchange {
     /// Everything that came back.
     pub received: Vec<u8>,
     /// The server closed the connection (read returned 0).
@@ -86,7 +86,7 @@ pub struct Exchange {
 
 impl Exchange {
     /// How the exchange ended, in words, for messages.
-    pub fn ending(&self) -> String {
+    pub(crate) fn ending(&self) -> String {
         let mut parts = Vec::new();
         if let Some(e) = &self.write_error {
             parts.push(format!("writing failed after {} bytes ({e})", self.written));
@@ -104,7 +104,7 @@ impl Exchange {
 
 /// Connects with a deadline (a server with a full `listen(1)` backlog makes the kernel
 /// retry the SYN after a second, so this allows for that) and turns Nagle off.
-pub fn connect(addr: SocketAddr, timeout: Duration) -> std::io::Result<TcpStream> {
+pub(crate) fn connect(addr: SocketAddr, timeout: Duration) -> std::io::Result<TcpStream> {
     let stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_nodelay(true)?;
     Ok(stream)
@@ -112,7 +112,7 @@ pub fn connect(addr: SocketAddr, timeout: Duration) -> std::io::Result<TcpStream
 
 /// [`connect`] with a receive buffer of about `window` bytes, set before connecting so
 /// that the window the kernel advertises is small from the first segment on.
-pub fn connect_with_window(
+pub(crate) fn connect_with_window(
     addr: SocketAddr,
     timeout: Duration,
     window: usize,
@@ -126,7 +126,7 @@ pub fn connect_with_window(
 }
 
 /// Writes `fragments` (then half-closes if `half_close`) while reading as `reading` says.
-pub fn exchange(
+pub(crate) fn exchange(
     stream: &TcpStream,
     fragments: &[Fragment],
     half_close: bool,
@@ -194,7 +194,7 @@ fn hold(wrote: &AtomicU64, finished: impl Fn() -> bool, deadline: Instant) {
 
 /// Reads the answer as `reading` says, until `deadline` (the reading half of
 /// [`exchange`], for a connection that stays open across several exchanges).
-pub fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exchange {
+pub(crate) fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exchange {
     read_until(stream, reading, deadline, None)
 }
 
@@ -263,7 +263,7 @@ fn read_until(
 }
 
 /// The fragments of `data` cut every `size` bytes, without pauses.
-pub fn chunks(data: &[u8], size: usize) -> Vec<Fragment> {
+pub(crate) fn chunks(data: &[u8], size: usize) -> Vec<Fragment> {
     data.chunks(size.max(1))
         .map(|c| Fragment {
             pause: Duration::ZERO,

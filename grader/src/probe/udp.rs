@@ -9,26 +9,26 @@ use std::time::Duration;
 const MAX_DATAGRAM: usize = 65_536;
 
 /// A UDP client of the server under test.
-pub struct UdpProbe {
+pub(crate) struct UdpProbe {
     socket: UdpSocket,
 }
 
 impl UdpProbe {
     /// A new client socket on 127.0.0.1 talking to `server`.
-    pub fn new(server: SocketAddr) -> std::io::Result<UdpProbe> {
+    pub(crate) fn new(server: SocketAddr) -> std::io::Result<UdpProbe> {
         let socket = UdpSocket::bind(("127.0.0.1", 0))?;
         socket.connect(server)?;
         Ok(UdpProbe { socket })
     }
 
     /// Sends one datagram.
-    pub fn send(&self, data: &[u8]) -> std::io::Result<()> {
+    pub(crate) fn send(&self, data: &[u8]) -> std::io::Result<()> {
         self.socket.send(data).map(|_| ())
     }
 
     /// The next datagram, or `None` when none came within `timeout`.
     /// An ICMP "port unreachable" (the server is gone) is `Err(ConnectionRefused)`.
-    pub fn recv(&self, timeout: Duration) -> std::io::Result<Option<Vec<u8>>> {
+    pub(crate) fn recv(&self, timeout: Duration) -> std::io::Result<Option<Vec<u8>>> {
         self.socket
             .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))?;
         let mut buf = vec![0u8; MAX_DATAGRAM];
@@ -43,7 +43,7 @@ impl UdpProbe {
     }
 
     /// Sends `data` and waits for one answer.
-    pub fn ask(&self, data: &[u8], timeout: Duration) -> std::io::Result<Option<Vec<u8>>> {
+    pub(crate) fn ask(&self, data: &[u8], timeout: Duration) -> std::io::Result<Option<Vec<u8>>> {
         self.send(data)?;
         self.recv(timeout)
     }
@@ -51,7 +51,7 @@ impl UdpProbe {
 
 /// Waits until one of `probes` has a datagram (or an error) to read, at most `timeout`;
 /// returns its index. Event-driven (`poll(2)`), so an answer is seen the moment it lands.
-pub fn wait_any(probes: &[UdpProbe], timeout: Duration) -> Option<usize> {
+pub(crate) fn wait_any(probes: &[UdpProbe], timeout: Duration) -> Option<usize> {
     use std::os::fd::AsRawFd;
     let mut fds: Vec<libc::pollfd> = probes
         .iter()

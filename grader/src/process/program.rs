@@ -45,7 +45,6 @@ pub struct Program {
     /// Captured standard error.
     pub stderr: Capture,
     status: Option<ExitStatus>,
-    started: Instant,
     /// Its cookie tag (`GRADER_RUN`).
     tag: String,
     /// Why the grader killed it, when it did (set by the watcher).
@@ -185,7 +184,6 @@ impl Program {
             stdout,
             stderr,
             status: None,
-            started: Instant::now(),
             tag,
             verdict,
             live: Some(live),
@@ -246,11 +244,6 @@ impl Program {
             self.full = Some(self.report.as_ref().is_some_and(|r| r.full()));
         }
         self.full.unwrap_or(false)
-    }
-
-    /// Time since the program was started.
-    pub fn age(&self) -> Duration {
-        self.started.elapsed()
     }
 
     /// The exit status if the program has ended, without waiting.

@@ -3,13 +3,14 @@
 //! children, threads, descriptors, CPU time). Every function answers `Err` where `/proc`
 //! is missing, and callers turn that into `skip`.
 
-pub mod process;
-pub mod sockets;
+pub(crate) mod process;
+pub(crate) mod sockets;
 
-pub use process::{
-    all, children, cpu_ticks, fd_count, group_members, info, parse_stat, stat, thread_ids, threads,
-    ticks_per_second, ProcInfo, Stat,
+#[cfg(test)]
+pub(crate) use process::group_members;
+pub(crate) use process::{
+    all, cpu_ticks, fd_count, info, parse_stat, thread_ids, threads, ticks_per_second,
 };
-pub use sockets::{
+pub(crate) use sockets::{
     available, bound_sockets, listen_queue, ports_of, socket_inodes, Bound, ListenQueue, Proto,
 };

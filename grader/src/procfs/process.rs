@@ -7,7 +7,7 @@ use std::io;
 
 /// What a process looks like in `/proc/PID/stat`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stat {
+pub(crate) struct Stat {
     /// State letter: `R`, `S`, `Z` (zombie), ...
     pub state: char,
     /// Parent.
@@ -24,7 +24,7 @@ pub struct Stat {
 
 /// Parses the text of `/proc/PID/stat`; `None` when it is not one. The command name may
 /// hold spaces and parentheses, so the fields are counted from its last `)`.
-pub fn parse_stat(text: &str) -> Option<Stat> {
+pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
     let after = text.get(text.rfind(')')? + 2..)?;
     let f: Vec<&str> = after.split_whitespace().collect();
     let num = |i: usize| f.get(i)?.parse::<u64>().ok();
@@ -41,7 +41,7 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
 }
 
 /// Reads and parses `/proc/PID/stat`.
-pub fn stat(pid: u32) -> io::Result<Stat> {
+pub(crate) fn stat(pid: u32) -> io::Result<Stat> {
     let text = fs::read_to_string(format!("/proc/{pid}/stat"))?;
     parse_stat(&text)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unreadable /proc/PID/stat"))
@@ -49,7 +49,7 @@ pub fn stat(pid: u32) -> io::Result<Stat> {
 
 /// One process as `/proc` shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProcInfo {
+pub(crate) struct ProcInfo {
     /// Process id.
     pub pid: u32,
     /// Parent process id.
@@ -61,7 +61,7 @@ pub struct ProcInfo {
 }
 
 /// Reads the state, parent and group of `pid`.
-pub fn info(pid: u32) -> io::Result<ProcInfo> {
+pub(crate) fn info(pid: u32) -> io::Result<ProcInfo> {
     let s = stat(pid)?;
     Ok(ProcInfo {
         pid,
@@ -72,25 +72,21 @@ pub fn info(pid: u32) -> io::Result<ProcInfo> {
 }
 
 /// Every process on the system (those that vanish while scanning are skipped).
-pub fn all() -> io::Result<Vec<ProcInfo>> {
+pub(crate) fn all() -> io::Result<Vec<ProcInfo>> {
     Ok(fs::read_dir("/proc")?
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| info(pid).ok())
         .collect())
 }
 
-/// Direct children of `pid`, zombies included.
-pub fn children(pid: u32) -> io::Result<Vec<ProcInfo>> {
-    Ok(all()?.into_iter().filter(|p| p.ppid == pid).collect())
-}
-
-/// Processes in process group `pgid`.
-pub fn group_members(pgid: u32) -> io::Result<Vec<ProcInfo>> {
+/// Processes in process group `pgid` (the tests' look at what a kill left behind).
+#[cfg(test)]
+pub(crate) fn group_members(pgid: u32) -> io::Result<Vec<ProcInfo>> {
     Ok(all()?.into_iter().filter(|p| p.pgid == pgid).collect())
 }
 
 /// Number of threads of `pid` (the `Threads:` line of its status).
-pub fn threads(pid: u32) -> io::Result<usize> {
+pub(crate) fn threads(pid: u32) -> io::Result<usize> {
     let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()
@@ -101,24 +97,24 @@ pub fn threads(pid: u32) -> io::Result<usize> {
 
 /// Ids of the threads `pid` has right now (the entries of `/proc/PID/task`; the main
 /// thread's id is `pid` itself).
-pub fn thread_ids(pid: u32) -> io::Result<Vec<u32>> {
+pub(crate) fn thread_ids(pid: u32) -> io::Result<Vec<u32>> {
     Ok(fs::read_dir(format!("/proc/{pid}/task"))?
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .collect())
 }
 
 /// Number of open descriptors of `pid`.
-pub fn fd_count(pid: u32) -> io::Result<usize> {
+pub(crate) fn fd_count(pid: u32) -> io::Result<usize> {
     Ok(fs::read_dir(format!("/proc/{pid}/fd"))?.count())
 }
 
 /// CPU time of `pid` in clock ticks (user + system), all its threads together.
-pub fn cpu_ticks(pid: u32) -> io::Result<u64> {
+pub(crate) fn cpu_ticks(pid: u32) -> io::Result<u64> {
     Ok(stat(pid)?.cpu_ticks)
 }
 
 /// Clock ticks per second, for [`cpu_ticks`].
-pub fn ticks_per_second() -> u64 {
+pub(crate) fn ticks_per_second() -> u64 {
     // SAFETY: sysconf has no memory effects.
     let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if t > 0 {

@@ -17,7 +17,7 @@ pub enum Proto {
 
 /// A socket bound to a local port, as the kernel lists it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bound {
+pub(crate) struct Bound {
     /// Local port.
     pub port: u16,
     /// The socket's inode, to match against a process's descriptors.
@@ -27,7 +27,7 @@ pub struct Bound {
 /// The accept queue of a listening TCP socket: connections whose handshake is complete and
 /// that wait for the server's `accept()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ListenQueue {
+pub(crate) struct ListenQueue {
     /// Local port.
     pub port: u16,
     /// Connections waiting for `accept()`.
@@ -40,7 +40,7 @@ pub struct ListenQueue {
 
 /// The accept queue of the socket listening on TCP `port` in the network namespace of
 /// `pid`, `None` when nothing listens there.
-pub fn listen_queue(pid: u32, port: u16) -> io::Result<Option<ListenQueue>> {
+pub(crate) fn listen_queue(pid: u32, port: u16) -> io::Result<Option<ListenQueue>> {
     if same_netns(pid) {
         if let Ok(found) = crate::sockdiag::listen_queues() {
             return Ok(found.into_iter().find(|q| q.port == port));
@@ -81,7 +81,7 @@ fn parse_queues(table: &str) -> Vec<ListenQueue> {
 }
 
 /// True when this system has a Linux `/proc`.
-pub fn available() -> bool {
+pub(crate) fn available() -> bool {
     fs::metadata("/proc/self/net/tcp").is_ok()
 }
 
@@ -89,7 +89,7 @@ pub fn available() -> bool {
 /// `pid`: asked of the kernel through netlink when that is the calling thread's namespace
 /// (cheap, filtered; a check runs in its program's private namespace), read from
 /// `/proc/PID/net` otherwise.
-pub fn bound_sockets(pid: u32, proto: Proto) -> io::Result<Vec<Bound>> {
+pub(crate) fn bound_sockets(pid: u32, proto: Proto) -> io::Result<Vec<Bound>> {
     if same_netns(pid) {
         if let Ok(found) = crate::sockdiag::bound_sockets(proto) {
             return Ok(found);
@@ -142,7 +142,7 @@ fn parse_table(table: &str, state: &str) -> Vec<Bound> {
 }
 
 /// Inodes of the sockets `pid` has open.
-pub fn socket_inodes(pid: u32) -> io::Result<HashSet<u64>> {
+pub(crate) fn socket_inodes(pid: u32) -> io::Result<HashSet<u64>> {
     let mut inodes = HashSet::new();
     for entry in fs::read_dir(format!("/proc/{pid}/fd"))? {
         let Ok(target) = fs::read_link(entry?.path()) else {
@@ -162,7 +162,7 @@ pub fn socket_inodes(pid: u32) -> io::Result<HashSet<u64>> {
 }
 
 /// Ports `pid` itself (or a process sharing its descriptors) has bound for `proto`.
-pub fn ports_of(pid: u32, proto: Proto) -> io::Result<Vec<u16>> {
+pub(crate) fn ports_of(pid: u32, proto: Proto) -> io::Result<Vec<u16>> {
     let mine = socket_inodes(pid)?;
     if mine.is_empty() {
         // No socket yet: skip reading the table, which lists every TIME_WAIT socket too.

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 /// The last line: scores per task kind (instances of one kind count their mean, as in the
 /// total).
-pub fn scores_line(report: &Report) -> String {
+pub(crate) fn scores_line(report: &Report) -> String {
     let mut scores = Map::new();
     let kinds = crate::rubric::per_kind(report);
     for kind in crate::tasks::ALL {
@@ -20,6 +20,6 @@ pub fn scores_line(report: &Report) -> String {
 }
 
 /// The human report followed by the scores line.
-pub fn render(report: &Report, human: &str) -> String {
+pub(crate) fn render(report: &Report, human: &str) -> String {
     format!("{human}\n{}\n", scores_line(report))
 }

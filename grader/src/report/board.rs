@@ -21,7 +21,7 @@ struct Line {
 
 /// The latest verdicts of a watched submission.
 #[derive(Debug, Default)]
-pub struct Board {
+pub(crate) struct Board {
     tasks: BTreeMap<String, Line>,
     /// Task order as the report gives it.
     order: Vec<String>,
@@ -29,14 +29,14 @@ pub struct Board {
 
 impl Board {
     /// Marks `tasks` as being graded again: `checks` each.
-    pub fn started(&mut self, tasks: &[(String, usize)]) {
+    pub(crate) fn started(&mut self, tasks: &[(String, usize)]) {
         for (task, checks) in tasks {
             self.line(task).pending = *checks;
         }
     }
 
     /// One check finished: its verdict replaces the last one.
-    pub fn finished(&mut self, task: &str, check: &CheckReport) {
+    pub(crate) fn finished(&mut self, task: &str, check: &CheckReport) {
         let line = self.line(task);
         line.pending = line.pending.saturating_sub(1);
         line.missing = None;
@@ -47,7 +47,7 @@ impl Board {
     }
 
     /// A pass ended with `report`: missing tasks and the checks' order come from it.
-    pub fn merge(&mut self, report: &Report) {
+    pub(crate) fn merge(&mut self, report: &Report) {
         for task in &report.tasks {
             let line = self.line(&task.id);
             line.pending = 0;
@@ -67,7 +67,7 @@ impl Board {
     }
 
     /// Ids of the checks of `task` whose latest verdict is not a pass.
-    pub fn failing(&self, task: &str) -> Vec<String> {
+    pub(crate) fn failing(&self, task: &str) -> Vec<String> {
         self.tasks
             .get(task)
             .map(|l| {
@@ -88,7 +88,7 @@ impl Board {
     }
 
     /// The board as text; `color` paints PASS green and FAIL red.
-    pub fn render(&self, color: bool) -> String {
+    pub(crate) fn render(&self, color: bool) -> String {
         let paint = |code: &str, text: &str| {
             if color {
                 format!("\x1b[{code}m{text}\x1b[0m")

@@ -9,7 +9,7 @@ use crate::check::Status;
 
 /// One student's result.
 #[derive(Clone, Debug)]
-pub struct Graded {
+pub(crate) struct Graded {
     /// The student's name (folder or zip name).
     pub student: String,
     /// The report, or why grading broke (an `error.txt` of an older batch).
@@ -18,14 +18,14 @@ pub struct Graded {
 
 impl Graded {
     /// The student's standing; a result without a report is `grader-error`.
-    pub fn standing(&self) -> Standing {
+    pub(crate) fn standing(&self) -> Standing {
         self.result
             .as_ref()
             .map_or(Standing::GraderError, Report::standing)
     }
 
     /// Why the student is not plainly `graded` (empty when they are).
-    pub fn note(&self) -> String {
+    pub(crate) fn note(&self) -> String {
         match &self.result {
             Ok(r) => r.note(),
             Err(e) => e.clone(),
@@ -35,7 +35,7 @@ impl Graded {
 
 /// The class's maximum, the same for every student: the largest maximum of a report (a
 /// report of a submission that could not be graded has the full maximum too).
-pub fn class_max(students: &[Graded]) -> f64 {
+pub(crate) fn class_max(students: &[Graded]) -> f64 {
     students
         .iter()
         .filter_map(|s| s.result.as_ref().ok())
@@ -45,7 +45,7 @@ pub fn class_max(students: &[Graded]) -> f64 {
 
 /// How one check went across the class (students who had the task).
 #[derive(Clone, Debug, PartialEq)]
-pub struct CheckRate {
+pub(crate) struct CheckRate {
     /// Task instance id.
     pub task: String,
     /// Check id.
@@ -60,17 +60,17 @@ pub struct CheckRate {
 
 impl CheckRate {
     /// Students with a verdict or an error on this check.
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.passed + self.failed + self.other
     }
 }
 
 /// Bins of the histogram: 0-9 %, 10-19 %, ..., 90-100 %.
-pub const BINS: usize = 10;
+pub(crate) const BINS: usize = 10;
 
 /// Class statistics.
 #[derive(Clone, Debug)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Students graded (standing `graded`).
     pub graded: usize,
     /// Students without a recognised program.
@@ -88,7 +88,7 @@ pub struct Stats {
 }
 
 /// A report's score in percent of its maximum (0 when the maximum is 0).
-pub fn percent(report: &Report) -> f64 {
+pub(crate) fn percent(report: &Report) -> f64 {
     if report.max_score > 0.0 {
         100.0 * report.score / report.max_score
     } else {
@@ -97,7 +97,7 @@ pub fn percent(report: &Report) -> f64 {
 }
 
 /// The statistics of a class.
-pub fn stats(students: &[Graded]) -> Stats {
+pub(crate) fn stats(students: &[Graded]) -> Stats {
     let mut histogram = [0; BINS];
     let mut checks: Vec<CheckRate> = Vec::new();
     let mut sum = 0.0;
@@ -153,7 +153,7 @@ pub fn stats(students: &[Graded]) -> Stats {
 
 impl Stats {
     /// The `n` checks failed by most students (those failed by nobody left out).
-    pub fn most_failed(&self, n: usize) -> Vec<&CheckRate> {
+    pub(crate) fn most_failed(&self, n: usize) -> Vec<&CheckRate> {
         let mut v: Vec<&CheckRate> = self.checks.iter().filter(|c| c.failed > 0).collect();
         v.sort_by_key(|c| std::cmp::Reverse(c.failed));
         v.truncate(n);
@@ -161,7 +161,7 @@ impl Stats {
     }
 
     /// The label of histogram bin `i`.
-    pub fn bin_label(i: usize) -> String {
+    pub(crate) fn bin_label(i: usize) -> String {
         let lo = i * 100 / BINS;
         let hi = if i + 1 == BINS {
             100

@@ -13,14 +13,14 @@ use crate::rubric::per_kind;
 use crate::tasks::ALL;
 
 /// Points without a needless fraction: `4`, `2.5`, `3.33`.
-pub fn points(v: f64) -> String {
+pub(crate) fn points(v: f64) -> String {
     // `+ 0.0` turns the -0.0 of an empty float sum into 0.
     let s = format!("{:.2}", v + 0.0);
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The header row's cells.
-pub fn header() -> Vec<&'static str> {
+pub(crate) fn header() -> Vec<&'static str> {
     let mut h = vec!["student"];
     h.extend(ALL.iter().map(|k| k.id));
     h.extend(["score", "max_score", "status", "note"]);
@@ -28,7 +28,7 @@ pub fn header() -> Vec<&'static str> {
 }
 
 /// The CSV text (rows in the order given), with a header and `\n` line ends.
-pub fn render(students: &[Graded]) -> String {
+pub(crate) fn render(students: &[Graded]) -> String {
     let max = points(class_max(students));
     let mut out = header().join(",");
     out.push('\n');

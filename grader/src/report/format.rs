@@ -7,7 +7,7 @@ use super::{autolab, github, gradescope, human, json, junit, prairielearn, stude
 
 /// A report format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Readable text, coloured on a terminal.
     Human,
     /// The JSON report of SPEC section 6 (complete, for machines and TAs).
@@ -26,7 +26,7 @@ pub enum Format {
 
 impl Format {
     /// Writes `report` in this format.
-    pub fn render(self, report: &Report, style: &human::Style) -> String {
+    pub(crate) fn render(self, report: &Report, style: &human::Style) -> String {
         if self == Format::Json {
             return json::render(report);
         }
@@ -43,7 +43,7 @@ impl Format {
     }
 
     /// The file name a batch gives this format in a student's folder.
-    pub fn file_name(self) -> &'static str {
+    pub(crate) fn file_name(self) -> &'static str {
         match self {
             Format::Human => "report.txt",
             Format::Json => "report.json",

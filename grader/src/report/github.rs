@@ -15,25 +15,25 @@ use serde_json::json;
 use std::fmt::Write;
 
 /// Escapes the message part of a workflow command.
-pub fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a property value (`file=`, `title=`) of a workflow command.
-pub fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// Points as GitHub Classroom prints them: whole numbers without a fraction, else at most
 /// two decimals (`4.8`, `3.33`).
-pub fn points(v: f64) -> String {
+pub(crate) fn points(v: f64) -> String {
     super::csv::points(v)
 }
 
 /// Points rounded to hundredths, for JSON numbers.
-pub fn round(v: f64) -> f64 {
+pub(crate) fn round(v: f64) -> f64 {
     (v * 100.0).round() / 100.0 + 0.0
 }
 
@@ -56,7 +56,7 @@ fn file(report: &Report, task: &TaskReport) -> String {
 }
 
 /// The workflow commands for a run.
-pub fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report) -> String {
     let mut out = String::new();
     for task in &report.tasks {
         if task.status == TaskStatus::Missing {
@@ -124,7 +124,7 @@ fn cell(s: &str) -> String {
 
 /// The job summary (Markdown) for `$GITHUB_STEP_SUMMARY`: the score, a row per task, and
 /// the failing checks with their explanation.
-pub fn step_summary(report: &Report) -> String {
+pub(crate) fn step_summary(report: &Report) -> String {
     let mut out = format!(
         "### grader: {}/{} points\n\n",
         points(report.score),
@@ -176,7 +176,7 @@ pub fn step_summary(report: &Report) -> String {
 
 /// The runner result GitHub Classroom's reporter reads (an environment variable
 /// `<RUNNER>_RESULTS` set from a step output): base64 of its JSON.
-pub fn classroom_result(report: &Report) -> String {
+pub(crate) fn classroom_result(report: &Report) -> String {
     let mut tests = Vec::new();
     for task in &report.tasks {
         if task.checks.is_empty() {
@@ -229,7 +229,7 @@ pub fn classroom_result(report: &Report) -> String {
 }
 
 /// Standard base64 with padding (RFC 4648).
-pub fn base64(data: &[u8]) -> String {
+pub(crate) fn base64(data: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 /// The top level of `results.json`.
 #[derive(Serialize)]
-pub struct Results {
+pub(crate) struct Results {
     /// Points obtained (overrides the sum of the tests' scores).
     pub score: f64,
     /// Wall time of the run, in seconds (the longest check).
@@ -25,7 +25,7 @@ pub struct Results {
 
 /// One entry of `tests`.
 #[derive(Serialize)]
-pub struct Test {
+pub(crate) struct Test {
     /// "task: check".
     pub name: String,
     /// Points obtained.
@@ -41,7 +41,7 @@ pub struct Test {
 }
 
 /// "what the check means - what happened" (without a dangling dash when nothing happened).
-pub fn describe(summary: &str, message: &str) -> String {
+pub(crate) fn describe(summary: &str, message: &str) -> String {
     match (summary.is_empty(), message.is_empty()) {
         (_, true) => summary.to_string(),
         (true, false) => message.to_string(),
@@ -99,7 +99,7 @@ fn tests(task: &TaskReport) -> Vec<Test> {
 }
 
 /// The `results.json` model of a report.
-pub fn results(report: &Report) -> Results {
+pub(crate) fn results(report: &Report) -> Results {
     Results {
         score: report.score,
         execution_time: report
@@ -129,7 +129,7 @@ pub fn results(report: &Report) -> Results {
 }
 
 /// `results.json` as text.
-pub fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report) -> String {
     let mut s = super::json::pretty(&results(report));
     s.push('\n');
     s

@@ -9,7 +9,7 @@ use super::standing::Standing;
 use std::fmt::Write;
 
 /// Escapes text for HTML bodies and quoted attributes.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in crate::escape::text(s.as_bytes()).chars() {
         match c {
@@ -25,7 +25,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// Percent-encodes one path segment of a relative link.
-pub fn link_segment(s: &str) -> String {
+pub(crate) fn link_segment(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -50,7 +50,7 @@ fn bar(class: &str, fraction: f64) -> String {
 }
 
 /// The page for a class.
-pub fn render(students: &[Graded], title: &str) -> String {
+pub(crate) fn render(students: &[Graded], title: &str) -> String {
     let st: Stats = stats(students);
     let mut out = String::new();
     let _ = write!(

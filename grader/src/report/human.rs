@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 /// How to draw the report.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Style {
+pub(crate) struct Style {
     /// Use ANSI colours.
     pub color: bool,
     /// Also explain passing checks and list every check of passing tasks.
@@ -46,7 +46,7 @@ fn points(v: f64) -> String {
 }
 
 /// The whole report as text.
-pub fn render(report: &Report, style: &Style) -> String {
+pub(crate) fn render(report: &Report, style: &Style) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

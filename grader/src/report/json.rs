@@ -8,18 +8,18 @@ use super::Report;
 use serde::Serialize;
 
 /// The report as pretty-printed JSON, with a final newline.
-pub fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report) -> String {
     let mut s = pretty(report);
     s.push('\n');
     s
 }
 
 /// `value` as pretty-printed JSON with unsafe characters escaped.
-pub fn pretty<T: Serialize + ?Sized>(value: &T) -> String {
+pub(crate) fn pretty<T: Serialize + ?Sized>(value: &T) -> String {
     crate::escape::json(&serde_json::to_string_pretty(value).expect("a report always serializes"))
 }
 
 /// `value` as one line of JSON with unsafe characters escaped.
-pub fn compact<T: Serialize + ?Sized>(value: &T) -> String {
+pub(crate) fn compact<T: Serialize + ?Sized>(value: &T) -> String {
     crate::escape::json(&serde_json::to_string(value).expect("a report always serializes"))
 }

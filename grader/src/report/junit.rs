@@ -43,7 +43,7 @@ fn counts(task: &TaskReport) -> Counts {
 }
 
 /// The report as a JUnit XML document.
-pub fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report) -> String {
     let all: Vec<Counts> = report.tasks.iter().map(counts).collect();
     let sum = |f: fn(&Counts) -> usize| all.iter().map(f).sum::<usize>();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

@@ -3,22 +3,22 @@
 //! platform (JUnit, Gradescope, GitHub, PrairieLearn, Autolab) and per class view (CSV,
 //! HTML); every writer reads the same [`Report`], after the rubric was applied to it.
 
-pub mod autolab;
-pub mod board;
-pub mod class;
-pub mod csv;
-pub mod format;
-pub mod github;
-pub mod gradescope;
-pub mod html;
-pub mod human;
-pub mod json;
-pub mod junit;
-pub mod prairielearn;
+pub(crate) mod autolab;
+pub(crate) mod board;
+pub(crate) mod class;
+pub(crate) mod csv;
+pub(crate) mod format;
+pub(crate) mod github;
+pub(crate) mod gradescope;
+pub(crate) mod html;
+pub(crate) mod human;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod prairielearn;
 pub mod standing;
-pub mod students;
-pub mod summary;
-pub mod xml;
+pub(crate) mod students;
+pub(crate) mod summary;
+pub(crate) mod xml;
 
 use crate::check::Status;
 use serde::{Deserialize, Serialize};

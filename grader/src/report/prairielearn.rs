@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 /// False when the grader could not work: a grading that broke, or checks that ran and
 /// all errored (no verdict at all).
-pub fn gradable(report: &Report) -> bool {
+pub(crate) fn gradable(report: &Report) -> bool {
     if let Some(p) = &report.problem {
         return p.status != Standing::GraderError;
     }
@@ -30,7 +30,7 @@ pub fn gradable(report: &Report) -> bool {
 }
 
 /// The `results.json` value.
-pub fn results(report: &Report) -> Value {
+pub(crate) fn results(report: &Report) -> Value {
     let mut tests = Vec::new();
     for task in &report.tasks {
         if task.checks.is_empty() {
@@ -91,7 +91,7 @@ pub fn results(report: &Report) -> Value {
 }
 
 /// `results.json` as text.
-pub fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report) -> String {
     let mut s = super::json::pretty(&results(report));
     s.push('\n');
     s

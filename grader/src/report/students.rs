@@ -12,7 +12,7 @@ use crate::escape;
 
 /// A copy of `report` with every hidden check made anonymous (`hidden-1`, `hidden-2`, ...
 /// per task, in order).
-pub fn redact(report: &Report) -> Report {
+pub(crate) fn redact(report: &Report) -> Report {
     let mut out = report.clone();
     let clean = |s: &mut String| *s = escape::text(s.as_bytes());
     clean(&mut out.submission);

@@ -7,7 +7,7 @@ use super::standing::Standing;
 use std::fmt::Write;
 
 /// The summary text.
-pub fn render(students: &[Graded]) -> String {
+pub(crate) fn render(students: &[Graded]) -> String {
     let st = stats(students);
     let mut out = String::new();
     let _ = writeln!(
@@ -61,7 +61,7 @@ pub fn render(students: &[Graded]) -> String {
 }
 
 /// `5 students: 3 graded, 1 no-program, 1 grader-error` (only the standings present).
-pub fn headline(students: &[Graded], st: &Stats) -> String {
+pub(crate) fn headline(students: &[Graded], st: &Stats) -> String {
     let mut parts = vec![format!("{} graded", st.graded)];
     for (n, what) in [
         (st.no_program, Standing::NoProgram),

@@ -3,12 +3,12 @@
 //! escapes, so any text a program produced still yields a well-formed document.
 
 /// Text for an element body.
-pub fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     escape(s, false)
 }
 
 /// Text for a double- or single-quoted attribute value (line breaks kept as references).
-pub fn attr(s: &str) -> String {
+pub(crate) fn attr(s: &str) -> String {
     escape(s, true)
 }
 

@@ -21,7 +21,7 @@ const MAX_FILES: usize = 10_000;
 
 /// Copies `from` into the existing folder `to`, skipping `.git`, `__pycache__`, links
 /// that leave the submission and anything not a regular file or folder.
-pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
     let mut budget = (MAX_BYTES, MAX_FILES);
     copy_dir(from, Path::new(""), to, &mut budget)
 }

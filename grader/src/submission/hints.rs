@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// A file that looks like a missing task.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Suggestion {
+pub(crate) struct Suggestion {
     /// The file, relative to the submission (`sub/server1.py`).
     pub file: String,
     /// The task it looks like.
@@ -20,7 +20,7 @@ pub struct Suggestion {
 
 impl Suggestion {
     /// One line for the student: what it looks like and the two ways to fix it.
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let default = self.kind.files[0];
         let manifest = format!(
             "[tasks.{}] run = [\"python3\", \"{}\"] in grader.toml",
@@ -40,7 +40,7 @@ impl Suggestion {
 
 /// Suggestions for the `.py` files of `dir` (and of its sub-folders, one level down) that
 /// may be one of the `missing` tasks; at most one per file, at most one file per task.
-pub fn suggest(dir: &Path, missing: &[Kind]) -> Vec<Suggestion> {
+pub(crate) fn suggest(dir: &Path, missing: &[Kind]) -> Vec<Suggestion> {
     let mut guesses: Vec<(usize, Suggestion)> = python_files(dir)
         .into_iter()
         .filter_map(|file| {

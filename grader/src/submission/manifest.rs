@@ -17,10 +17,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// File name of the manifest inside a submission.
-pub const FILE: &str = "grader.toml";
+pub(crate) const FILE: &str = "grader.toml";
 
 /// Largest manifest read: a real one is a few hundred bytes.
-pub const MAX_BYTES: u64 = 64 * 1024;
+pub(crate) const MAX_BYTES: u64 = 64 * 1024;
 
 /// Characters of the file (or of a name in it) an error may quote.
 const EXCERPT: usize = 60;
@@ -28,7 +28,7 @@ const EXCERPT: usize = 60;
 /// A manifest that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {kind}")]
-pub struct ManifestError {
+pub(crate) struct ManifestError {
     /// The manifest's path.
     pub path: PathBuf,
     /// What is wrong.
@@ -51,7 +51,7 @@ struct RawTask {
 
 /// One `[tasks.ID]` table.
 #[derive(Clone, Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The table's key: the instance id.
     pub id: String,
     /// Its kind (`kind`, or the key itself).
@@ -62,7 +62,7 @@ pub struct Entry {
 
 /// The parsed manifest; empty when the submission has none.
 #[derive(Clone, Debug, Default)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// Entries in key order.
     pub entries: Vec<Entry>,
 }
@@ -71,7 +71,7 @@ impl Manifest {
     /// Reads `dir/grader.toml` if there is one: a regular file inside `dir` of at most
     /// [`MAX_BYTES`] (see [`super::open`]). An error quotes at most a short, escaped
     /// excerpt of the file. Task kinds are those of `table`.
-    pub fn read(dir: &Path, table: &[Kind]) -> Result<Manifest, ManifestError> {
+    pub(crate) fn read(dir: &Path, table: &[Kind]) -> Result<Manifest, ManifestError> {
         let path = dir.join(FILE);
         let fail = |kind: String| ManifestError {
             path: path.clone(),

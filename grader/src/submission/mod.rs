@@ -2,19 +2,19 @@
 //! default file name or named by the optional `grader.toml` manifest (SPEC section 1).
 //! Discovery only reads the folder; nothing runs here.
 
-pub mod copy;
-pub mod hints;
+pub(crate) mod copy;
+pub(crate) mod hints;
 pub mod interpreter;
-pub mod manifest;
-pub mod open;
-pub mod root;
+pub(crate) mod manifest;
+pub(crate) mod open;
+pub(crate) mod root;
 
 use crate::task::Kind;
 use std::path::{Path, PathBuf};
 
 /// A submission folder and its task instances, in the SPEC's task order.
 #[derive(Clone, Debug)]
-pub struct Submission {
+pub(crate) struct Submission {
     /// The folder, as given on the command line.
     pub dir: PathBuf,
     /// One entry per instance (or per missing task).
@@ -23,7 +23,7 @@ pub struct Submission {
 
 /// One task instance of a submission.
 #[derive(Clone, Debug)]
-pub struct TaskEntry {
+pub(crate) struct TaskEntry {
     /// Instance id: the task id, or the manifest key / file stem for extra instances.
     pub id: String,
     /// Kind of program.
@@ -34,7 +34,7 @@ pub struct TaskEntry {
 
 /// Whether a task's program is there.
 #[derive(Clone, Debug)]
-pub enum Found {
+pub(crate) enum Found {
     /// The command to run (placeholders and interpreter name as given).
     Program(Vec<String>),
     /// None of these files exist.
@@ -46,7 +46,7 @@ pub enum Found {
 
 /// Why a folder cannot be graded at all.
 #[derive(Debug, thiserror::Error)]
-pub enum DiscoverError {
+pub(crate) enum DiscoverError {
     /// The path is not a readable folder.
     #[error("{0}: not a folder")]
     NotAFolder(PathBuf),
@@ -58,12 +58,12 @@ pub enum DiscoverError {
 impl Submission {
     /// Finds the task instances of the folder `dir`; `python` is the interpreter for
     /// `.py` files found by default name.
-    pub fn discover(dir: &Path, python: &str) -> Result<Submission, DiscoverError> {
+    pub(crate) fn discover(dir: &Path, python: &str) -> Result<Submission, DiscoverError> {
         Submission::discover_among(dir, python, crate::tasks::ALL)
     }
 
     /// [`Submission::discover`] for the tasks of `table` (in its order).
-    pub fn discover_among(
+    pub(crate) fn discover_among(
         dir: &Path,
         python: &str,
         table: &[Kind],
@@ -132,7 +132,7 @@ impl Submission {
 
     /// True when at least one task's program is present (or present and refused, which
     /// the report then explains).
-    pub fn has_programs(&self) -> bool {
+    pub(crate) fn has_programs(&self) -> bool {
         self.tasks
             .iter()
             .any(|t| matches!(t.found, Found::Program(_) | Found::Refused(_)))

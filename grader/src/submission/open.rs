@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 /// Why a file of the submission was not read.
 #[derive(Debug, thiserror::Error)]
-pub enum Refused {
+pub(crate) enum Refused {
     /// There is no such file (or a link to nothing).
     #[error("not found")]
     Missing,
@@ -47,7 +47,7 @@ pub enum Refused {
 
 /// A regular file of the submission, open for reading, and its size.
 #[derive(Debug)]
-pub struct Opened {
+pub(crate) struct Opened {
     /// The open file.
     pub file: File,
     /// Its size when it was opened.
@@ -58,7 +58,7 @@ pub struct Opened {
 
 /// Opens `root/rel` for reading if it is a regular file inside `root` (see the module
 /// header); `rel` must be relative.
-pub fn open(root: &Path, rel: &Path) -> Result<Opened, Refused> {
+pub(crate) fn open(root: &Path, rel: &Path) -> Result<Opened, Refused> {
     let root_fd = open_root(root)?;
     let path = match openat2(&root_fd, rel, libc::O_PATH) {
         Ok(fd) => fd,
@@ -80,7 +80,7 @@ pub fn open(root: &Path, rel: &Path) -> Result<Opened, Refused> {
 
 /// Reads the whole of `root/rel` if it is a regular file inside `root` of at most `cap`
 /// bytes (a file that grows while read is cut at `cap + 1` bytes and refused).
-pub fn read(root: &Path, rel: &Path, cap: u64) -> Result<Vec<u8>, Refused> {
+pub(crate) fn read(root: &Path, rel: &Path, cap: u64) -> Result<Vec<u8>, Refused> {
     let opened = open(root, rel)?;
     if opened.len > cap {
         return Err(Refused::TooLarge {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// The folder to grade inside an unpacked or given folder: a folder holding nothing but one
 /// sub-folder (a zip of the folder rather than of its files) is looked through.
-pub fn find(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn find(dir: &Path) -> std::path::PathBuf {
     let mut root = dir.to_path_buf();
     for _ in 0..3 {
         let Ok(entries) = fs::read_dir(&root) else {

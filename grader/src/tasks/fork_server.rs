@@ -27,7 +27,7 @@ const SERIAL: &str = "your server serves one client at a time: the parent must g
 const SHARED: &str = "each child must serve only the connection accept() gave for it, and the parent must close its copy of it";
 
 /// The task.
-pub static TASK: TaskDef = TaskDef {
+pub(crate) static TASK: TaskDef = TaskDef {
     id: "fork-server",
     title: "fork-per-client server",
     files: &["server-fork.py"],
@@ -37,7 +37,7 @@ pub static TASK: TaskDef = TaskDef {
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[&CheckDef] = served::concurrent_server_checks![
+pub(crate) const CHECKS: &[&CheckDef] = served::concurrent_server_checks![
     &CheckDef {
         id: "child-per-client",
         summary: "while N clients are connected, the server has at least N live child processes",

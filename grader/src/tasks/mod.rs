@@ -8,9 +8,9 @@ use crate::task::{Kind, TaskDef};
 /// Declares each task module and lists its `TASK` in [`ALL`], in the order given.
 macro_rules! tasks {
     ($($task:ident),* $(,)?) => {
-        $(pub mod $task;)*
+        $(pub(crate) mod $task;)*
         /// Every task, in the SPEC's order (the order of reports and CSV columns).
-        pub const ALL: &[&TaskDef] = &[$(&$task::TASK),*];
+        pub(crate) const ALL: &[&TaskDef] = &[$(&$task::TASK),*];
     };
 }
 
@@ -28,7 +28,7 @@ tasks! {
 }
 
 /// The task with id `id`.
-pub fn by_id(id: &str) -> Option<Kind> {
+pub(crate) fn by_id(id: &str) -> Option<Kind> {
     crate::task::find(ALL, id)
 }
 

@@ -20,7 +20,7 @@ const PATIENCE: Duration = Duration::from_secs(5);
 /// The POOLSIZE of one check, from its seed: 2 to 7, never the lecture's 5 (so a program
 /// that ignores the variable shows it), and fewer than the 8 cases of `eof` (so a pool
 /// that serves only POOLSIZE clients in all fails it whatever the seed).
-pub fn pool_size(ctx: &CheckCtx) -> usize {
+pub(crate) fn pool_size(ctx: &CheckCtx) -> usize {
     const SIZES: [usize; 5] = [2, 3, 4, 6, 7];
     SIZES[ctx.rng_seed()[0] as usize % SIZES.len()]
 }
@@ -34,7 +34,7 @@ fn opts(size: usize) -> LaunchOpts {
 }
 
 /// The task.
-pub static TASK: TaskDef = TaskDef {
+pub(crate) static TASK: TaskDef = TaskDef {
     id: "pool-server",
     title: "thread pool sharing accept() under a lock",
     files: &["server-pool.py"],
@@ -44,7 +44,7 @@ pub static TASK: TaskDef = TaskDef {
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[&CheckDef] = &[
+pub(crate) const CHECKS: &[&CheckDef] = &[
     &served::ECHO,
     &served::FRAGMENTED,
     &CheckDef {

@@ -27,7 +27,7 @@ const SHARED: &str = "answer each client on the socket select() reported readabl
 const STALLED: &str = "one client that does not read must not stall the others: make the client sockets non-blocking, keep each client's unsent answers in a buffer of its own, send them when select() reports the socket writable, and stop reading from a client while its buffer is full";
 
 /// The task.
-pub static TASK: TaskDef = TaskDef {
+pub(crate) static TASK: TaskDef = TaskDef {
     id: "select-server",
     title: "select() multiplexing server",
     files: &["server-select.py"],
@@ -37,7 +37,7 @@ pub static TASK: TaskDef = TaskDef {
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[&CheckDef] = served::concurrent_server_checks![
+pub(crate) const CHECKS: &[&CheckDef] = served::concurrent_server_checks![
     &CheckDef {
         id: "single-thread",
         summary: "one thread and no child process while several clients are served",

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use std::time::Duration;
 
 /// The task.
-pub static TASK: TaskDef = TaskDef {
+pub(crate) static TASK: TaskDef = TaskDef {
     id: "tcp-client",
     title: "TCP client",
     files: &["client1.py"],
@@ -24,7 +24,7 @@ pub static TASK: TaskDef = TaskDef {
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[&CheckDef] = &[
+pub(crate) const CHECKS: &[&CheckDef] = &[
     &CheckDef {
         id: "roundtrip",
         summary: "each stdin line gives a line `Output: <LINE IN UPPER CASE>`",

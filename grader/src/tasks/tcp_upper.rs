@@ -12,7 +12,7 @@ use crate::task::TaskDef;
 use std::time::Duration;
 
 /// The task.
-pub static TASK: TaskDef = TaskDef {
+pub(crate) static TASK: TaskDef = TaskDef {
     id: "tcp-upper",
     title: "TCP upper-case server",
     files: &["server1.py"],
@@ -22,7 +22,7 @@ pub static TASK: TaskDef = TaskDef {
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[&CheckDef] = &[
+pub(crate) const CHECKS: &[&CheckDef] = &[
     &served::ECHO,
     &served::FRAGMENTED,
     &CheckDef {

@@ -25,7 +25,7 @@ const SERIAL: &str = "your server serves one client at a time: start a thread pe
 const SHARED: &str = "each thread must use its own connection (self.conn, given to its constructor), not the global conn, which accept() has meanwhile set to the latest client";
 
 /// The task.
-pub static TASK: TaskDef = TaskDef {
+pub(crate) static TASK: TaskDef = TaskDef {
     id: "thread-server",
     title: "thread-per-client server",
     files: &["server-thread.py"],
@@ -35,7 +35,7 @@ pub static TASK: TaskDef = TaskDef {
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[&CheckDef] = served::concurrent_server_checks![
+pub(crate) const CHECKS: &[&CheckDef] = served::concurrent_server_checks![
     &CheckDef {
         id: "thread-per-client",
         summary: "while N clients are connected, the server has at least N more threads",

@@ -12,7 +12,7 @@ use crate::task::TaskDef;
 use proptest::collection::vec;
 
 /// The task.
-pub static TASK: TaskDef = TaskDef {
+pub(crate) static TASK: TaskDef = TaskDef {
     id: "udp-client",
     title: "UDP client",
     files: &["client2.py"],
@@ -21,7 +21,7 @@ pub static TASK: TaskDef = TaskDef {
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[&CheckDef] = &[
+pub(crate) const CHECKS: &[&CheckDef] = &[
     &CheckDef {
         id: "roundtrip",
         summary: "each stdin line gives a line `Output: <LINE IN UPPER CASE>`",

@@ -21,7 +21,7 @@ const ANSWER: Duration = Duration::from_secs(3);
 const EXIT: Duration = Duration::from_secs(5);
 
 /// The task.
-pub static TASK: TaskDef = TaskDef {
+pub(crate) static TASK: TaskDef = TaskDef {
     id: "udp-upper",
     title: "UDP upper-case server",
     files: &["server2.py"],
@@ -31,7 +31,7 @@ pub static TASK: TaskDef = TaskDef {
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[&CheckDef] = &[
+pub(crate) const CHECKS: &[&CheckDef] = &[
     &CheckDef {
         id: "echo",
         summary: "a short ASCII datagram comes back upper-cased",

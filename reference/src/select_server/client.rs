@@ -12,10 +12,10 @@ use crate::{net, upper};
 /// Unsent answers beyond which the client is not read from until they drain. It bounds
 /// the memory a client that sends without reading can take (to this plus one read) and
 /// pushes back on it through TCP flow control.
-pub const PAUSE_READING_AT: usize = 64 * 1024;
+pub(super) const PAUSE_READING_AT: usize = 64 * 1024;
 
 /// A connected client.
-pub struct Client {
+pub(super) struct Client {
     stream: TcpStream,
     peer: SocketAddr,
     /// Answers not yet accepted by the socket, oldest first.
@@ -26,7 +26,7 @@ pub struct Client {
 
 impl Client {
     /// Wraps a freshly accepted connection, making it non-blocking.
-    pub fn new(stream: TcpStream, peer: SocketAddr) -> io::Result<Self> {
+    pub(super) fn new(stream: TcpStream, peer: SocketAddr) -> io::Result<Self> {
         stream.set_nonblocking(true)?;
         Ok(Self {
             stream,
@@ -38,7 +38,7 @@ impl Client {
 
     /// What to wait for: input while there is room for its answers, output while answers
     /// are pending. Never empty for a client that is kept (see [`Client::on_ready`]).
-    pub fn interest(&self) -> PollFlags {
+    pub(super) fn interest(&self) -> PollFlags {
         let mut interest = PollFlags::empty();
         interest.set(PollFlags::POLLIN, self.wants_input());
         interest.set(PollFlags::POLLOUT, !self.pending.is_empty());
@@ -48,7 +48,7 @@ impl Client {
     /// Reacts to readiness `revents`, using `buf` to read. Returns whether to keep the
     /// client: `false` once it has closed its side and has all its answers, or on error
     /// (which is logged). Dropping the client closes its socket.
-    pub fn on_ready(&mut self, revents: PollFlags, buf: &mut [u8]) -> bool {
+    pub(super) fn on_ready(&mut self, revents: PollFlags, buf: &mut [u8]) -> bool {
         match self.advance(revents, buf) {
             Ok(()) => !(self.eof && self.pending.is_empty()),
             Err(err) => {

@@ -27,7 +27,7 @@ const ACCEPTED: Duration = Duration::from_secs(1);
 
 /// One write of `isolation`: client `who` (0-based) sends `data` and waits for its answer.
 #[derive(Clone, Debug)]
-pub struct Step {
+pub(super) struct Step {
     /// Which client writes.
     pub who: usize,
     /// What it writes.
@@ -55,7 +55,7 @@ fn show((clients, steps): &(usize, Vec<Step>)) -> String {
 
 /// What to tell the student when `isolation` fails.
 #[derive(Clone, Copy)]
-pub struct Advice<'a> {
+pub(crate) struct Advice<'a> {
     /// For a client that gets no answer: the usual cause is serving one at a time.
     pub serial: &'a str,
     /// For answers that reach another client: a handler using a shared connection.
@@ -224,7 +224,12 @@ fn strays(streams: &[TcpStream], writer: usize) -> String {
 /// awaiting its answer while all stay connected; each must get exactly its own answers,
 /// and nobody else anything. Each case starts on a running server (see
 /// [`restart_if_done`]).
-pub fn isolation(ctx: &CheckCtx, opts: LaunchOpts, max_clients: usize, advice: Advice) -> Outcome {
+pub(crate) fn isolation(
+    ctx: &CheckCtx,
+    opts: LaunchOpts,
+    max_clients: usize,
+    advice: Advice,
+) -> Outcome {
     let server = match Server::start(ctx, Proto::Tcp, opts) {
         Ok(s) => std::cell::RefCell::new(s),
         Err(o) => return o,

@@ -5,7 +5,7 @@
 
 mod isolation;
 
-pub use isolation::{isolation, Advice};
+pub(crate) use isolation::{isolation, Advice};
 
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
 use crate::checks::grader_clients as clients;
@@ -17,15 +17,15 @@ use std::time::{Duration, Instant};
 
 /// Deadline for an answer while other clients are connected. A server that serves one
 /// client at a time never answers, so this is generous.
-pub const ANSWER: Duration = crate::checks::stream::ANSWER;
+pub(crate) const ANSWER: Duration = crate::checks::stream::ANSWER;
 
 /// One-line meanings, for reports.
-pub const CONCURRENT: &str = "a client is served while other clients are connected and idle";
-pub const ISOLATION: &str =
+pub(crate) const CONCURRENT: &str = "a client is served while other clients are connected and idle";
+pub(crate) const ISOLATION: &str =
     "clients connected together, writing in turns, each get exactly their own answers";
 
 /// "the program exited with status 1; ..." when the server has ended, else nothing.
-pub fn ending(server: &mut Server) -> String {
+pub(crate) fn ending(server: &mut Server) -> String {
     let program = server.program();
     if program.status().is_some() {
         format!("; {}", program.exit_story())
@@ -36,7 +36,7 @@ pub fn ending(server: &mut Server) -> String {
 
 /// `concurrent`: `idle` clients connect and send nothing; one more client must then be
 /// served within [`ANSWER`]. `advice` says what to do when it is not.
-pub fn concurrent(ctx: &CheckCtx, opts: LaunchOpts, idle: usize, advice: &str) -> Outcome {
+pub(crate) fn concurrent(ctx: &CheckCtx, opts: LaunchOpts, idle: usize, advice: &str) -> Outcome {
     let mut server = match Server::start(ctx, Proto::Tcp, opts) {
         Ok(s) => s,
         Err(o) => return o,

@@ -16,7 +16,7 @@ use proptest::prelude::RngExt;
 use run::run;
 
 /// The task.
-pub static TASK: TaskDef = TaskDef {
+pub(crate) static TASK: TaskDef = TaskDef {
     id: "counter",
     title: "shared counter protected by a Lock",
     files: &["counter.py"],
@@ -29,7 +29,7 @@ pub static TASK: TaskDef = TaskDef {
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[&CheckDef] = &[
+pub(crate) const CHECKS: &[&CheckDef] = &[
     &CheckDef {
         id: "total",
         summary: "prints Obtained value: THREADS x INCREMENTS for generated THREADS and INCREMENTS",

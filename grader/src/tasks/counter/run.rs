@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// How often a running program is looked at (exit, and `/proc/PID/task` when sampling).
-pub const POLL: Duration = Duration::from_millis(1);
+pub(super) const POLL: Duration = Duration::from_millis(1);
 
 /// One finished run.
-pub struct Finished {
+pub(super) struct Finished {
     /// `THREADS` it was given.
     pub threads: u64,
     /// `INCREMENTS` it was given.
@@ -36,12 +36,12 @@ pub struct Finished {
 
 impl Finished {
     /// `THREADS=4, INCREMENTS=2000`
-    pub fn settings(&self) -> String {
+    pub(super) fn settings(&self) -> String {
         format!("THREADS={}, INCREMENTS={}", self.threads, self.increments)
     }
 
     /// The printed value, or why there is none (a crash, no `Obtained value` line).
-    pub fn value(&mut self) -> Result<u64, String> {
+    pub(super) fn value(&mut self) -> Result<u64, String> {
         if !self.status.success() {
             return Err(format!(
                 "{}: {}",
@@ -67,7 +67,7 @@ impl Finished {
 /// Starts the program with `threads` and `increments` (and instrumentation `features`),
 /// calls `watch(pid)` every millisecond while it runs, and returns it finished; a program
 /// that does not finish within [`DEADLINE`] is a failing outcome.
-pub fn run(
+pub(super) fn run(
     ctx: &CheckCtx,
     threads: u64,
     increments: u64,

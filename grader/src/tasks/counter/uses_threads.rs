@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 /// `uses-threads`: THREADS threads must really start. For Python, the instrumentation
 /// records every thread that began running; for other programs `/proc/PID/task` is sampled
 /// while a long count runs, which can prove threads ran but never that they did not.
-pub fn uses_threads(ctx: &CheckCtx) -> Outcome {
+pub(super) fn uses_threads(ctx: &CheckCtx) -> Outcome {
     let mut rng = threads::rng(ctx);
     let t = rng.random_range(3..=8u64);
     if ctx.target.python {

@@ -8,7 +8,7 @@ const LECTURE_DEFAULTS: (u64, u64) = (10, 50_000);
 
 /// The value of the last `Obtained value: N` line (case and spaces around the colon
 /// tolerated, other lines and text before the label ignored).
-pub fn obtained(output: &str) -> Option<u64> {
+pub(super) fn obtained(output: &str) -> Option<u64> {
     const LABEL: &str = "obtained value";
     output.lines().rev().find_map(|line| {
         let at = line.to_ascii_lowercase().find(LABEL)?;
@@ -21,7 +21,7 @@ pub fn obtained(output: &str) -> Option<u64> {
 
 /// A hint on why `threads` threads of `increments` increments gave `got`, or `None` when
 /// nothing specific fits.
-pub fn explain(threads: u64, increments: u64, got: u64) -> Option<String> {
+pub(super) fn explain(threads: u64, increments: u64, got: u64) -> Option<String> {
     let expected = threads * increments;
     let (lecture_threads, lecture_increments) = LECTURE_DEFAULTS;
     if got == lecture_threads * lecture_increments

@@ -10,7 +10,7 @@ const SHOWN: usize = 3;
 
 /// How the printed characters differ from the input's.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mismatch {
+pub(super) struct Mismatch {
     /// What differs, e.g. "character 'q' of line 2 was printed twice (by Thread-3 and
     /// Thread-5)".
     pub what: String,
@@ -26,7 +26,7 @@ pub struct Mismatch {
 
 impl Mismatch {
     /// What the usual cause of this kind of mismatch is, and its fix.
-    pub fn hint(&self) -> &'static str {
+    pub(super) fn hint(&self) -> &'static str {
         match (self.duplicated, self.lost) {
             (false, true) if self.collapsed => "a character that occurs several times in a line was printed once per line: each occurrence is a job of its own, so put every character of the line, in order (not set(line) or dict.fromkeys(line), which keep each character once)",
             (true, _) => "two consumers took the same character: check and take a job in one step while holding the buffer's lock (or use queue.Queue)",
@@ -38,7 +38,7 @@ impl Mismatch {
 
 /// `Ok` when the multiset of printed job characters equals the input's; otherwise what
 /// differs.
-pub fn every_char_once(lines: &[String], prints: &[Print]) -> Result<(), Mismatch> {
+pub(super) fn every_char_once(lines: &[String], prints: &[Print]) -> Result<(), Mismatch> {
     // For each character: the lines it is in (1-based, once per occurrence) and who printed it.
     let mut sent: BTreeMap<char, Vec<usize>> = BTreeMap::new();
     for (n, line) in lines.iter().enumerate() {
@@ -136,7 +136,7 @@ pub fn every_char_once(lines: &[String], prints: &[Print]) -> Result<(), Mismatc
 }
 
 /// The distinct thread names that printed `I'm done!`, in order of first appearance.
-pub fn done_names(prints: &[Print]) -> Vec<String> {
+pub(super) fn done_names(prints: &[Print]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for p in prints.iter().filter(|p| p.is_done()) {
         if !names.contains(&p.name) {
@@ -148,7 +148,7 @@ pub fn done_names(prints: &[Print]) -> Vec<String> {
 
 /// All input characters have been printed at least as often as sent (the program may
 /// still print more).
-pub fn all_printed(lines: &[String], prints: &[Print]) -> bool {
+pub(super) fn all_printed(lines: &[String], prints: &[Print]) -> bool {
     let mut need: BTreeMap<char, isize> = BTreeMap::new();
     for c in lines.iter().flat_map(|l| l.chars()) {
         *need.entry(c).or_default() += 1;

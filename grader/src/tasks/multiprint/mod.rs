@@ -18,7 +18,7 @@ use run::{feed_all, Ending, Settings};
 use std::time::{Duration, Instant};
 
 /// The task.
-pub static TASK: TaskDef = TaskDef {
+pub(crate) static TASK: TaskDef = TaskDef {
     id: "multiprint",
     title: "producer/consumer printing with threads",
     files: &[
@@ -32,7 +32,7 @@ pub static TASK: TaskDef = TaskDef {
 };
 
 /// The checks of SPEC section 4, in order.
-pub const CHECKS: &[&CheckDef] = &[
+pub(crate) const CHECKS: &[&CheckDef] = &[
     &CheckDef {
         id: "every-char-once",
         summary: "every character sent is printed exactly once",

@@ -16,14 +16,14 @@
 use std::collections::HashSet;
 
 /// The prompt the lecture prints before each read.
-pub const PROMPT: &str = "Input: ";
+pub(super) const PROMPT: &str = "Input: ";
 
 /// What a consumer prints when it stops.
-pub const DONE: &str = "I'm done!";
+pub(super) const DONE: &str = "I'm done!";
 
 /// One print of one thread.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Print {
+pub(super) struct Print {
     /// The thread name before `: `.
     pub name: String,
     /// What followed: one character, `I'm done!`, or anything else the program says.
@@ -32,7 +32,7 @@ pub struct Print {
 
 impl Print {
     /// The job character, when this print is one (one ASCII letter or digit).
-    pub fn job(&self) -> Option<char> {
+    pub(super) fn job(&self) -> Option<char> {
         let mut chars = self.text.chars();
         match (chars.next(), chars.next()) {
             (Some(c), None) if c.is_ascii_alphanumeric() => Some(c),
@@ -41,14 +41,14 @@ impl Print {
     }
 
     /// True for `I'm done!`.
-    pub fn is_done(&self) -> bool {
+    pub(super) fn is_done(&self) -> bool {
         self.text == DONE
     }
 }
 
 /// Every print found in `output`, in order. Lines without `: ` (blank lines, other
 /// messages) yield nothing.
-pub fn parse(output: &str) -> Vec<Print> {
+pub(super) fn parse(output: &str) -> Vec<Print> {
     let cleaned = output.replace(PROMPT, "");
     let lines: Vec<Vec<&str>> = cleaned
         .split('\n')

@@ -13,7 +13,7 @@ const SAMPLE: usize = 4;
 
 /// Output lines no whole print accounts for.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Unread {
+pub(super) struct Unread {
     /// How many there were.
     pub count: usize,
     /// The first few, escaped.
@@ -24,7 +24,7 @@ pub struct Unread {
 }
 
 /// The lines of `output` that are not whole prints, or `None` when every line is one.
-pub fn unread(output: &str) -> Option<Unread> {
+pub(super) fn unread(output: &str) -> Option<Unread> {
     let mut found = Unread {
         count: 0,
         sample: Vec::new(),
@@ -60,7 +60,7 @@ pub fn unread(output: &str) -> Option<Unread> {
 impl Unread {
     /// "2 lines of the output could not be read as ...:\n    Thread-1: Thread-2: a\n    b",
     /// then the cause when the lines show it.
-    pub fn explain(&self) -> String {
+    pub(super) fn explain(&self) -> String {
         let lines = if self.count == 1 {
             "1 line of the output could not be read as <thread name>: <character>".to_string()
         } else {

@@ -19,7 +19,7 @@ const SETTLE: Duration = Duration::from_secs(2);
 
 /// How the input ends: SPEC section 3 makes an empty line and end of stdin the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ending {
+pub(super) enum Ending {
     /// An empty line (the lecture's way), stdin left open.
     EmptyLine,
     /// Stdin closed after the last line, without an empty line.
@@ -28,7 +28,7 @@ pub enum Ending {
 
 impl Ending {
     /// "after the empty line", for messages.
-    pub fn after(self) -> &'static str {
+    pub(super) fn after(self) -> &'static str {
         match self {
             Ending::EmptyLine => "after the empty line",
             Ending::EndOfStdin => "after end of stdin (stdin closed, no empty line)",
@@ -38,7 +38,7 @@ impl Ending {
 
 /// What a program gets: consumers, their delay, the lines to print and how they end.
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub(super) struct Settings {
     /// `THREADS`: consumer threads.
     pub threads: usize,
     /// `DELAY`, in milliseconds: each consumer sleeps this long after each job.
@@ -57,7 +57,7 @@ impl Settings {
     /// (so it surely repeats some), and a short line of one character twice (`aa`), so a
     /// producer that keeps each character of a line once shows it. The input ends with
     /// an empty line; checks choose [`Ending::EndOfStdin`] where they want it.
-    pub fn draw(rng: &mut TestRng) -> Settings {
+    pub(super) fn draw(rng: &mut TestRng) -> Settings {
         let threads = rng.random_range(2..=5usize);
         let delay_ms = rng.random_range(10..=50u64);
         let long = rng.random_range(3..=4usize);
@@ -86,7 +86,7 @@ impl Settings {
     }
 
     /// These settings with the input ended by `ending`.
-    pub fn ended_by(&self, ending: Ending) -> Settings {
+    pub(super) fn ended_by(&self, ending: Ending) -> Settings {
         Settings {
             ending,
             ..self.clone()
@@ -94,7 +94,7 @@ impl Settings {
     }
 
     /// `THREADS` and `DELAY` for the environment.
-    pub fn env(&self) -> Vec<(String, String)> {
+    pub(super) fn env(&self) -> Vec<(String, String)> {
         vec![
             ("THREADS".into(), self.threads.to_string()),
             ("DELAY".into(), self.delay()),
@@ -107,14 +107,14 @@ impl Settings {
     }
 
     /// Characters in the whole input.
-    pub fn chars(&self) -> usize {
+    pub(super) fn chars(&self) -> usize {
         self.lines.iter().map(String::len).sum()
     }
 
     /// A generous bound on how long a correct program needs to print all the input:
     /// start-up, then per line its share of jobs per consumer plus time for polling
     /// producers and consumers (the lecture's multiprint1.py looks every 0.1 s).
-    pub fn work(&self) -> Duration {
+    pub(super) fn work(&self) -> Duration {
         let per_line: u64 = self
             .lines
             .iter()
@@ -124,7 +124,7 @@ impl Settings {
     }
 
     /// `THREADS=3, DELAY=0.02, 4 lines`
-    pub fn shown(&self) -> String {
+    pub(super) fn shown(&self) -> String {
         format!(
             "THREADS={}, DELAY={}, {} input lines",
             self.threads,
@@ -135,7 +135,7 @@ impl Settings {
 
     /// The whole input for a report, on one line: `THREADS=3, DELAY=0.02, input "ab",
     /// "cd", then an empty line` (or `then end of stdin`).
-    pub fn input_shown(&self) -> String {
+    pub(super) fn input_shown(&self) -> String {
         let lines: Vec<String> = self.lines.iter().map(|l| format!("\"{l}\"")).collect();
         let end = match self.ending {
             Ending::EmptyLine => "an empty line",
@@ -150,7 +150,7 @@ impl Settings {
     }
 
     /// The lines joined, each ending in a newline.
-    pub fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         self.lines.iter().map(|l| format!("{l}\n")).collect()
     }
 }
@@ -161,7 +161,7 @@ fn pick(from: &[u8], rng: &mut TestRng) -> u8 {
 }
 
 /// Starts the program with `settings` and instrumentation `features`; stdin is a pipe.
-pub fn start(
+pub(super) fn start(
     ctx: &CheckCtx,
     settings: &Settings,
     features: Vec<(String, String)>,
@@ -177,20 +177,20 @@ pub fn start(
 }
 
 /// Every print so far.
-pub fn prints(program: &Program) -> Vec<Print> {
+pub(super) fn prints(program: &Program) -> Vec<Print> {
     parse(&String::from_utf8_lossy(&program.stdout.bytes()))
 }
 
 /// Waits until `enough` holds for the prints so far, stdout closes, or `timeout` passes;
 /// returns whether `enough` held.
-pub fn wait_for(program: &Program, timeout: Duration, enough: impl Fn(&[Print]) -> bool) -> bool {
+pub(super) fn wait_for(program: &Program, timeout: Duration, enough: impl Fn(&[Print]) -> bool) -> bool {
     program.stdout.wait_until(timeout, |buf| {
         enough(&parse(&String::from_utf8_lossy(&buf.head)))
     })
 }
 
 /// A program that was given the whole input at once, and what it printed.
-pub struct Ran {
+pub(super) struct Ran {
     /// The program (still running if it never exited).
     pub program: Program,
     /// Everything it printed by the end.
@@ -202,7 +202,7 @@ pub struct Ran {
 impl Ran {
     /// `what` went wrong, then how the program crashed, or what it printed instead of
     /// jobs, or else the `hint` (each time with the traceback of a thread that died, if any).
-    pub fn explain(&mut self, what: &str, hint: &str) -> String {
+    pub(super) fn explain(&mut self, what: &str, hint: &str) -> String {
         if self.status.is_some_and(|s| !s.success()) {
             return format!("{what}; {}", self.program.exit_story());
         }
@@ -230,7 +230,7 @@ impl Ran {
 
     /// A sentence to add to a message when the program crashed or a thread died with a
     /// traceback; empty otherwise.
-    pub fn trouble(&mut self) -> String {
+    pub(super) fn trouble(&mut self) -> String {
         let crashed = self.status.is_some_and(|s| !s.success());
         let stderr = self.program.stderr.tail_bytes();
         if crashed {
@@ -247,7 +247,7 @@ impl Ran {
 }
 
 /// Ends the input of `program` as `ending` says.
-pub fn end_input(program: &mut Program, ending: Ending) {
+pub(super) fn end_input(program: &mut Program, ending: Ending) {
     match ending {
         Ending::EmptyLine => {
             let _ = program.write_stdin(b"\n");
@@ -259,7 +259,7 @@ pub fn end_input(program: &mut Program, ending: Ending) {
 /// Starts the program, sends every line and then the end of the input at once, and watches
 /// until `enough` holds for the prints (then gives it [`SETTLE`] to exit) or it exits or
 /// 10 s pass beyond the work's bound.
-pub fn feed_all(
+pub(super) fn feed_all(
     ctx: &CheckCtx,
     settings: &Settings,
     features: Vec<(String, String)>,
