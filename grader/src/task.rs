@@ -29,8 +29,9 @@ pub struct TaskDef {
     pub serves_until_killed: bool,
     /// The checks in which a server that serves until killed may end on its own.
     pub may_end_in: &'static [&'static str],
-    /// The options of every start of the program by a shared check (`POOLSIZE` for the
-    /// pool server, drawn from the check's seed).
+    /// The options of every start of the program by a shared check of
+    /// [`crate::checks::served`] (`POOLSIZE` for the pool server, drawn from the check's
+    /// seed).
     pub launch: fn(&CheckCtx) -> LaunchOpts,
     /// For a concurrent server: how the shared concurrency checks judge it and what
     /// they tell its student.
@@ -68,7 +69,7 @@ impl Concurrency {
 
 impl TaskDef {
     /// The facts most tasks share; a task file fills in the rest and ends with
-    /// `..TaskDef::PLAIN`. Not a task (its id is empty).
+    /// `..TaskDef::PLAIN` (or `..TaskDef::SERVER`). Not a task (its id is empty).
     pub const PLAIN: TaskDef = TaskDef {
         id: "",
         title: "",
