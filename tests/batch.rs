@@ -171,12 +171,17 @@ fn merged_shards_equal_the_unsharded_batch() {
         ("fay", "bad/udp-exit-status-1"),
     ];
     class(&dir, &students);
+    // Two checks tell the students apart (ben fails both, cem `datagrams`, the others
+    // neither): a row given to the wrong student would show. The whole class is graded
+    // twice (once whole, once in shards), so the checks are the cheap ones.
+    let checks = ["--check", "echo", "--check", "datagrams"];
     let whole = work.path().join("whole");
-    batch(&dir, &whole, &[]);
+    batch(&dir, &whole, &checks);
     let mut shards = Vec::new();
     for i in 1..=3 {
         let out = work.path().join(format!("shard{i}"));
-        batch(&dir, &out, &["--shard", &format!("{i}/3")]);
+        let shard = format!("{i}/3");
+        batch(&dir, &out, &[&checks[..], &["--shard", &shard]].concat());
         let n = std::fs::read_to_string(out.join("grades.csv"))
             .unwrap()
             .lines()
@@ -195,6 +200,12 @@ fn merged_shards_equal_the_unsharded_batch() {
         .code(0);
     let want = std::fs::read_to_string(whole.join("grades.csv")).unwrap();
     assert_eq!(want.lines().count(), students.len() + 1);
+    let scores: std::collections::BTreeSet<&str> = want
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    assert_eq!(scores.len(), 3, "three different udp-upper scores:\n{want}");
     assert_eq!(
         std::fs::read_to_string(merged.join("grades.csv")).unwrap(),
         want
