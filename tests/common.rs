@@ -32,7 +32,20 @@ pub fn seed() -> String {
 /// Grades `dir` as JSON with the test seed (and `extra` flags); returns the report and
 /// the exit code.
 pub fn grade(dir: &Path, extra: &[&str]) -> (serde_json::Value, i32) {
-    let out = grader()
+    grade_isolated(dir, extra, None)
+}
+
+/// [`grade`] with `GRADER_ISOLATE` set to `isolate` (`None`: as the environment says).
+pub fn grade_isolated(
+    dir: &Path,
+    extra: &[&str],
+    isolate: Option<&str>,
+) -> (serde_json::Value, i32) {
+    let mut cmd = grader();
+    if let Some(isolate) = isolate {
+        cmd.env("GRADER_ISOLATE", isolate);
+    }
+    let out = cmd
         .arg("check")
         .arg(dir)
         .args(["--format", "json", "--seed", &seed()])

@@ -227,7 +227,10 @@ fn sigint_stops_the_run_and_still_writes_the_report(#[values(Mode::Auto, Mode::N
     );
     cmd.stdout(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        started_by(child.id(), "server1.py", Duration::from_secs(60)),
+        "the grader never started the program"
+    );
     let start = Instant::now();
     // SAFETY: kill(2) on our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
@@ -287,7 +290,10 @@ fn a_second_sigterm_kills_everything_at_once() {
     cmd.stdout(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();
     let pid = child.id() as i32;
-    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        started_by(child.id(), "server1.py", Duration::from_secs(60)),
+        "the grader never started the program"
+    );
     let start = Instant::now();
     // SAFETY: kill(2) on our own child.
     unsafe { libc::kill(pid, libc::SIGTERM) };
@@ -301,6 +307,47 @@ fn a_second_sigterm_kills_everything_at_once() {
         start.elapsed()
     );
     assert_eq!(out.status.code(), Some(143));
+}
+
+/// Polls (fast) until a descendant of `pid` runs a command line containing `needle`;
+/// false if none did within `within`. Signal tests wait for this instead of a fixed time,
+/// so the signal always lands while a check is under way, however loaded the machine.
+fn started_by(pid: u32, needle: &str, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter_map(|p| {
+                let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+                let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?;
+                Some((p, ppid.parse().ok()?))
+            })
+            .collect();
+        let mut family = vec![pid];
+        let mut i = 0;
+        while i < family.len() {
+            let parent = family[i];
+            family.extend(
+                parents
+                    .iter()
+                    .filter(|(_, pp)| *pp == parent)
+                    .map(|(p, _)| *p),
+            );
+            i += 1;
+        }
+        let found = family[1..].iter().any(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        });
+        if found {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// `grader doctor` names every layer and what `--isolate auto` would use.

@@ -199,21 +199,38 @@ mod tests {
         if !procfs::available() {
             return;
         }
-        // A shell that forks `sleep` and never waits for it (exec replaces the shell).
+        // A shell that forks `sleep` and never waits for it (exec replaces the shell). The
+        // child lives until the test ends it, so a loaded machine cannot make the test miss
+        // it alive (a child that ended by itself after 0.2 s was missed at load 14).
         let mut child = std::process::Command::new("sh")
-            .args(["-c", "sleep 0.2 & exec sleep 30"])
+            .args(["-c", "sleep 300 & exec sleep 301"])
             .spawn()
             .unwrap();
         let pid = child.id();
-        assert!(poll_until(Duration::from_secs(5), || {
-            (family(pid).ok()?.live >= 1).then_some(())
-        })
-        .is_some());
-        assert!(poll_until(Duration::from_secs(5), || {
-            (family(pid).ok()?.zombies == 1).then_some(())
-        })
-        .is_some());
+        let kid = poll_until(Duration::from_secs(30), || {
+            (family(pid).ok()?.live >= 1).then_some(())?;
+            procfs::children(pid).ok()?.first().map(|p| p.pid)
+        });
+        let Some(kid) = kid else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the forked child was never seen alive");
+        };
+        // SAFETY: kill(2) of the test's own grandchild, by the pid /proc gave.
+        unsafe { libc::kill(kid as i32, libc::SIGKILL) };
+        let zombie = poll_until(Duration::from_secs(30), || {
+            (family(pid).ok()?
+                == Family {
+                    live: 0,
+                    zombies: 1,
+                })
+            .then_some(())
+        });
         let _ = child.kill();
         let _ = child.wait();
+        assert!(
+            zombie.is_some(),
+            "the ended child was never seen as a zombie"
+        );
     }
 }
