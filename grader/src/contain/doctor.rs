@@ -189,11 +189,14 @@ fn userns_fix() -> String {
 
 /// The box layers: whether a box can be made here, and then what it gives.
 fn boxes(root: bool, ns_works: bool) -> Vec<Line> {
+    // Whether the working copy is capped too (known when a box was tried here).
+    let mut capped = None;
     let made = if std::env::var("GRADER_BOX").as_deref() == Ok("off") {
         Err("turned off by GRADER_BOX=off".to_string())
     } else if root {
         sandbox::probe(true).map(|sb| {
             sb.remove();
+            capped = Some(sb.capped_copy);
             true
         })
     } else if ns_works {
@@ -230,6 +233,14 @@ fn boxes(root: bool, ns_works: bool) -> Vec<Line> {
         line(
             "scratch quota",
             made.as_ref().map(|_| format!("/tmp, /var/tmp and /dev/shm share one {} MiB tmpfs per box, gone with it; files {} MiB each", view::SCRATCH_BYTES >> 20, limits::FILE_SIZE >> 20)).map_err(Clone::clone),
+        ),
+        line(
+            "capped working copy",
+            match (&made, capped) {
+                (Ok(_), Some(false)) => Err("overlayfs could not be mounted in a box here: the working copy is bound as it is, capped only per file".into()),
+                (Ok(_), _) => Ok(format!("what a program writes in its working copy goes to an overlay on the same {} MiB tmpfs, gone with the box; the grader's copy is never changed", view::SCRATCH_BYTES >> 20)),
+                (Err(why), _) => Err(why.clone()),
+            },
         ),
         line(
             "uid per box",

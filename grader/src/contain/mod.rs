@@ -34,6 +34,7 @@ pub mod pidns;
 pub mod readonly;
 pub mod registry;
 pub mod sandbox;
+pub mod shed;
 pub mod signals;
 pub mod uid;
 pub mod userns;
@@ -115,6 +116,9 @@ impl Layers {
             out.push("pid-namespace");
             out.push("private-filesystem");
             out.push("scratch-quota");
+            if sb.capped_copy {
+                out.push("capped-working-copy");
+            }
             if sb.own_uid {
                 out.push("box-uid");
             }
