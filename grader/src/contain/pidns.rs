@@ -13,8 +13,8 @@
 //!
 //! Cheap on purpose (measured in `docs/containment.md`): the reaper shares the keeper's
 //! memory (no copy), the keeper drops its copy of the grader's memory once the program is
-//! forked ([`super::shed`]), and it leaves the box's mount namespace, so the unmounting
-//! when a box ends never delays the moment the grader sees the program end.
+//! forked ([`super::shed`]), and it leaves the box's mount namespace (the box's last
+//! process takes the mounts down).
 //!
 //! The program reports its host pid (for `/proc` and `sock_diag`) through a pipe, read
 //! from the host `/proc` before the box's own `/proc` is mounted; the keeper reports at
@@ -138,11 +138,11 @@ const REAPER_STACK: usize = 32 * 1024;
 /// The keeper unshares its PID and mount namespaces, builds the view's mounts, then
 /// clones the reaper (pid 1: sharing the keeper's memory and descriptor table, so it
 /// copies nothing and holds nothing the grader waits on) and forks the program (pid 2,
-/// the keeper's own child). It then goes back to the host's mount namespace, so that the
-/// box's mounts are taken down by the box's last process and never delay the keeper's
-/// exit, lets go of the grader's memory ([`super::shed`]), waits for the program, reports
-/// whether the scratch space was full, kills the reaper (the kernel then kills what is
-/// left in the box) and ends the way the program did.
+/// the keeper's own child). It then goes back to the host's mount namespace (the box's
+/// last process takes its mounts down), lets go of the grader's memory
+/// ([`super::shed`]), waits for the program, reports whether the scratch space was full,
+/// kills and reaps the reaper (the kernel then kills what is left in the box) and ends
+/// the way the program did.
 pub fn enter(report: RawFd, plan: &view::Plan) -> std::io::Result<()> {
     // SAFETY: fork/clone/wait/read/write/_exit on descriptors and buffers we own; the
     // keeper and the reaper never return from here, and use only their stacks and
@@ -212,7 +212,9 @@ pub fn enter(report: RawFd, plan: &view::Plan) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The keeper, once the program is forked. Async-signal-safe; never returns.
+/// The keeper, once the program is forked: waits for it, reports a full scratch space,
+/// kills and reaps the reaper, and ends the way the program did. Async-signal-safe;
+/// never returns.
 fn keep(
     program: libc::pid_t,
     reaper: libc::pid_t,
@@ -254,7 +256,12 @@ fn keep(
         {
             libc::write(report, [FULL].as_ptr().cast(), 1);
         }
+        // Reap the reaper: left unreaped, it would be handed to the host's init, and where
+        // the grader itself is init (a container started without `--init`) every box
+        // would leave a zombie.
         libc::kill(reaper, libc::SIGKILL);
+        let mut own = 0;
+        libc::waitpid(reaper, &mut own, libc::__WALL);
         mirror(status)
     }
 }
