@@ -16,6 +16,8 @@ enum Mode {
     None,
     /// No namespaces and no cgroups: the watcher and the cookie sweep alone.
     Bare,
+    /// No network namespaces and no boxes (`GRADER_BOX=off`): the fallback layers.
+    NoBox,
 }
 
 /// Grades `dir` and returns the report, the exit code and the wall time.
@@ -31,6 +33,7 @@ fn run(dir: &Path, mode: Mode, extra: &[&str]) -> (serde_json::Value, i32, Durat
         Mode::Bare => cmd
             .env("GRADER_ISOLATE", "none")
             .env("GRADER_CGROUPS", "off"),
+        Mode::NoBox => cmd.env("GRADER_ISOLATE", "none").env("GRADER_BOX", "off"),
     };
     let start = Instant::now();
     let out = cmd
@@ -630,7 +633,8 @@ fn writes_to_tmp_are_private_capped_and_gone(#[values(Mode::Auto, Mode::None)] m
     let message = check["message"].as_str().unwrap();
     assert_eq!(check["status"], "fail", "{message}");
     assert!(
-        message.contains("it filled the 64 MiB it may write in /tmp, /var/tmp and /dev/shm"),
+        message.contains("it filled the 64 MiB it may write in")
+            && message.contains("/tmp, /var/tmp and /dev/shm"),
         "{message}"
     );
     assert!(took < Duration::from_secs(40), "took {took:?}");
@@ -643,5 +647,81 @@ fn writes_to_tmp_are_private_capped_and_gone(#[values(Mode::Auto, Mode::None)] m
             .collect();
         assert!(left.is_empty(), "left on the host: {left:?}");
     }
+    assert_clean(&report);
+}
+
+/// Files under the temporary folder (two levels down: the grader's `grader-*` folders)
+/// whose name starts with `marker`.
+fn marked_files(marker: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![(std::env::temp_dir(), 0)];
+    while let Some((dir, depth)) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(marker) {
+                found.push(e.path());
+            } else if depth < 2 && e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push((e.path(), depth + 1));
+            }
+        }
+    }
+    found
+}
+
+/// Issue 12, item 5: the working copy had no byte cap while a program ran. In a box it is
+/// an overlay whose writes land in the box's 64 MiB scratch tmpfs: a program that fills
+/// its working copy is stopped at the cap ("No space left on device" after at most
+/// 64 MiB), the report says it filled the 64 MiB, and nothing it wrote is left (nor was
+/// it ever written to the host's disk: the grader's copy is not changed). Without boxes
+/// (`GRADER_BOX=off`) the fallback is only the 64 MiB cap per file: the program writes
+/// all 128 MiB, and the grader still removes the working copy afterwards.
+#[rstest]
+fn filling_the_working_copy_stops_at_the_cap_and_leaves_nothing(
+    #[values(Mode::Auto, Mode::None, Mode::NoBox)] mode: Mode,
+) {
+    let dir = copy_fixture("fills-copy");
+    let marker = format!("grader-test-copy-{}", nonce());
+    std::fs::write(dir.path().join("marker.txt"), &marker).unwrap();
+    let (report, code, took) = run(
+        dir.path(),
+        mode,
+        &["--task", "tcp-upper", "--check", "echo"],
+    );
+    assert_eq!(code, 1, "{report}");
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    let check = &report["tasks"][0]["checks"][0];
+    let message = check["message"].as_str().unwrap();
+    assert_eq!(check["status"], "fail", "{message}");
+    if has_layer(&report, "capped-working-copy") {
+        assert!(
+            message.contains("it filled the 64 MiB it may write in its working copy"),
+            "{message}"
+        );
+        let wrote: u64 = message
+            .split("wrote ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("how much it wrote is not in: {message}"));
+        assert!(wrote <= 64, "wrote {wrote} MiB past the cap: {message}");
+        assert!(message.contains("No space left on device"), "{message}");
+    } else {
+        assert!(matches!(mode, Mode::NoBox), "{report}");
+        assert!(
+            message.contains("wrote 128 MiB in the working copy and was never stopped"),
+            "{message}"
+        );
+    }
+    let left = marked_files(&marker);
+    assert!(left.is_empty(), "left on the host: {left:?}");
+    let original: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&marker))
+        .collect();
+    assert!(
+        original.is_empty(),
+        "the submission was written: {original:?}"
+    );
     assert_clean(&report);
 }

@@ -87,7 +87,11 @@ pub fn drop_to(uid: Option<u32>) -> std::io::Result<()> {
     unsafe {
         for cap in 0..64 {
             // Fails with EINVAL past the last capability this kernel knows.
-            libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+            if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0
+                && *libc::__errno_location() == libc::EINVAL
+            {
+                break;
+            }
         }
         libc::prctl(
             libc::PR_CAP_AMBIENT,

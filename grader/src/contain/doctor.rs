@@ -115,8 +115,13 @@ pub fn report() -> (String, bool) {
         works: id.is_ok(),
         detail: match id {
             Ok(()) => format!(
-                "programs run as uid/gid {}, keeping only CAP_DAC_READ_SEARCH (to reach the interpreter), RLIMIT_NPROC {}; the fallback where there is no box below",
+                "programs run as uid/gid {}, {}, RLIMIT_NPROC {}; the fallback where there is no box below",
                 uid::ID,
+                if uid::keeps_read_search() {
+                    "keeping only CAP_DAC_READ_SEARCH (to reach the interpreter)"
+                } else {
+                    "without any capability (the grader has no CAP_DAC_READ_SEARCH: the interpreter must be readable by every user)"
+                },
                 limits::USER_PROCESSES
             ),
             Err(why) => format!("{why}\n    programs run as the grader's own user"),
@@ -189,12 +194,15 @@ fn userns_fix() -> String {
 
 /// The box layers: whether a box can be made here, and then what it gives.
 fn boxes(root: bool, ns_works: bool) -> Vec<Line> {
+    // Whether the working copy is capped too (known when a box was tried here).
+    let mut capped = None;
     let made = if std::env::var("GRADER_BOX").as_deref() == Ok("off") {
         Err("turned off by GRADER_BOX=off".to_string())
     } else if root {
-        sandbox::probe(true).map(|sb| {
+        sandbox::probe(uid::can_watch_other_uids()).map(|sb| {
             sb.remove();
-            true
+            capped = Some(sb.capped_copy);
+            sb.own_uid
         })
     } else if ns_works {
         // The grader's user namespace is made only by a run (doctor is already
@@ -232,9 +240,18 @@ fn boxes(root: bool, ns_works: bool) -> Vec<Line> {
             made.as_ref().map(|_| format!("/tmp, /var/tmp and /dev/shm share one {} MiB tmpfs per box, gone with it; files {} MiB each", view::SCRATCH_BYTES >> 20, limits::FILE_SIZE >> 20)).map_err(Clone::clone),
         ),
         line(
+            "capped working copy",
+            match (&made, capped) {
+                (Ok(_), Some(false)) => Err("overlayfs could not be mounted in a box here: the working copy is bound as it is, capped only per file".into()),
+                (Ok(_), _) => Ok(format!("what a program writes in its working copy goes to an overlay on the same {} MiB tmpfs, gone with the box; the grader's copy is never changed", view::SCRATCH_BYTES >> 20)),
+                (Err(why), _) => Err(why.clone()),
+            },
+        ),
+        line(
             "uid per box",
             match own_uid {
                 Ok(true) => Ok(format!("each working copy and its programs get a uid of their own ({} + n), mode 0700, and no capability at all", super::boxuid::FIRST)),
+                Ok(false) if root => Err("needs CAP_SYS_PTRACE (to see the sockets of a program under another uid): boxes run under the grader's own uid, without capabilities".into()),
                 Ok(false) => Err("needs root: boxes run under the grader's own uid, without capabilities".into()),
                 Err(why) => Err(why),
             },

@@ -34,6 +34,7 @@ pub mod pidns;
 pub mod readonly;
 pub mod registry;
 pub mod sandbox;
+pub mod shed;
 pub mod signals;
 pub mod uid;
 pub mod userns;
@@ -106,6 +107,9 @@ impl Layers {
             out.push("pid-namespace");
             out.push("private-filesystem");
             out.push("scratch-quota");
+            if sb.capped_copy {
+                out.push("capped-working-copy");
+            }
             if sb.own_uid {
                 out.push("box-uid");
             }
@@ -170,7 +174,7 @@ pub fn init(isolate: Isolate) -> Result<&'static Layers, String> {
     } else if !root && !layers.userns {
         Err("needs root, or the grader's user namespace (not made with --isolate none)".into())
     } else {
-        sandbox::probe(root)
+        sandbox::probe(root && uid::can_watch_other_uids())
     };
     let _ = LAYERS.set(layers);
     Ok(self::layers())

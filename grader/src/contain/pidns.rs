@@ -4,17 +4,23 @@
 //!
 //! `Command` forks a process (the *keeper*, in the host PID namespace: `Program::pid`'s
 //! process group leader and the `Child` the grader waits for). Between fork and exec the
-//! keeper makes a new PID and mount namespace and forks the *reaper* (pid 1 in the box),
-//! which forks the *program* (pid 2) and returns to `Command`, which execs it. The reaper
-//! reaps orphans; when the program ends it hands the program's wait status to the keeper
-//! and exits, and the kernel kills what is left in the box. The keeper ends the same way
+//! keeper makes a new PID and mount namespace, builds the box's view in it, clones the
+//! *reaper* (pid 1 in the box) and forks the *program* (pid 2), which returns to
+//! `Command`, which execs it. The reaper reaps orphans; when the program ends the keeper
+//! kills the reaper, so the kernel kills what is left in the box, and ends the same way
 //! the program did (the same exit code or signal), so the grader sees the program's
 //! status. Only the program returns from [`enter`]: the keeper and the reaper never exec.
 //!
+//! Cheap on purpose (measured in `docs/containment.md`): the reaper shares the keeper's
+//! memory (no copy), the keeper drops its copy of the grader's memory once the program is
+//! forked ([`super::shed`]), and it leaves the box's mount namespace (the box's last
+//! process takes the mounts down).
+//!
 //! The program reports its host pid (for `/proc` and `sock_diag`) through a pipe, read
-//! from the host `/proc` before the box's own `/proc` is mounted; the reaper reports at
+//! from the host `/proc` before the box's own `/proc` is mounted; the keeper reports at
 //! the end whether the box's scratch space was full ([`FULL`]).
 
+use super::view;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Byte the reaper writes to the report pipe when the box's scratch space was full.
@@ -122,14 +128,30 @@ fn block_signals() {
     }
 }
 
-/// In the keeper, between fork and exec: makes the box and returns in the program (pid 2
-/// of the box). `report` is the write end of the report pipe; `scratch` the path (in the
-/// program's view) whose fullness the reaper reports. Async-signal-safe.
-pub fn enter(report: RawFd, scratch: &std::ffi::CStr) -> std::io::Result<()> {
-    // SAFETY: fork/wait/pipe/read/write/_exit on descriptors and buffers we own; the
-    // keeper and the reaper never return from here, so no Rust state is used after fork
-    // except through async-signal-safe calls.
+/// The reaper's stack, in the keeper's frame (the reaper shares the keeper's memory).
+const REAPER_STACK: usize = 32 * 1024;
+
+/// In the keeper, between fork and exec: makes the box, builds its view ([`view::build`])
+/// and returns in the program (pid 2 of the box), which still has to enter the view
+/// ([`view::enter`]). `report` is the write end of the report pipe. Async-signal-safe.
+///
+/// The keeper unshares its PID and mount namespaces, builds the view's mounts, then
+/// clones the reaper (pid 1: sharing the keeper's memory and descriptor table, so it
+/// copies nothing and holds nothing the grader waits on) and forks the program (pid 2,
+/// the keeper's own child). It then goes back to the host's mount namespace (the box's
+/// last process takes its mounts down), lets go of the grader's memory
+/// ([`super::shed`]), waits for the program, reports whether the scratch space was full,
+/// kills and reaps the reaper (the kernel then kills what is left in the box) and ends
+/// the way the program did.
+pub fn enter(report: RawFd, plan: &view::Plan) -> std::io::Result<()> {
+    // SAFETY: fork/clone/wait/read/write/_exit on descriptors and buffers we own; the
+    // keeper and the reaper never return from here, and use only their stacks and
+    // async-signal-safe calls after the fork.
     unsafe {
+        let host_ns = libc::open(
+            c"/proc/self/ns/mnt".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        );
         if libc::unshare(libc::CLONE_NEWPID | libc::CLONE_NEWNS) != 0 {
             return Err(fail());
         }
@@ -143,30 +165,40 @@ pub fn enter(report: RawFd, scratch: &std::ffi::CStr) -> std::io::Result<()> {
         {
             return Err(fail());
         }
-        let mut status_pipe = [0; 2];
-        if libc::pipe2(status_pipe.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
-            return Err(fail());
-        }
-        let [status_read, status_write] = status_pipe;
-        let reaper = libc::fork();
+        view::build(plan)?;
+        let scratch = libc::open(
+            plan.scratch.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        );
+        block_signals();
+        let mut stack = [0u8; REAPER_STACK];
+        let top = (stack.as_mut_ptr() as usize + REAPER_STACK) & !15;
+        let reaper = libc::clone(
+            reap,
+            top as *mut libc::c_void,
+            libc::CLONE_VM | libc::CLONE_FILES | libc::SIGCHLD,
+            std::ptr::null_mut(),
+        );
         if reaper < 0 {
             return Err(fail());
         }
-        if reaper > 0 {
-            keep(reaper, status_read)
-        }
-        // The reaper: pid 1 of the box. It dies with the keeper.
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         let program = libc::fork();
         if program < 0 {
-            libc::_exit(127);
+            let err = fail();
+            libc::kill(reaper, libc::SIGKILL);
+            return Err(err);
         }
         if program > 0 {
-            reap(program, status_write, report, scratch)
+            keep(program, reaper, report, scratch, host_ns, &stack)
         }
         // The program: tell the grader its host pid (the host /proc is still mounted).
-        libc::close(status_read);
-        libc::close(status_write);
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+        libc::close(scratch);
+        if host_ns >= 0 {
+            libc::close(host_ns);
+        }
         let mut buf = [0u8; 16];
         let n = libc::readlink(c"/proc/self".as_ptr(), buf.as_mut_ptr().cast(), buf.len());
         if n > 0 {
@@ -180,59 +212,73 @@ pub fn enter(report: RawFd, scratch: &std::ffi::CStr) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The keeper: waits for the reaper's word on the program's status, and ends the same way.
-/// Async-signal-safe; called in a forked child only.
-fn keep(reaper: libc::pid_t, status_read: RawFd) -> ! {
-    // SAFETY: async-signal-safe syscalls on descriptors and buffers we own.
+/// The keeper, once the program is forked: waits for it, reports a full scratch space,
+/// kills and reaps the reaper, and ends the way the program did. Async-signal-safe;
+/// never returns.
+fn keep(
+    program: libc::pid_t,
+    reaper: libc::pid_t,
+    report: RawFd,
+    scratch: RawFd,
+    host_ns: RawFd,
+    reaper_stack: &[u8],
+) -> ! {
+    // SAFETY: async-signal-safe syscalls on descriptors and buffers we own; after shed()
+    // only the stack and the thread block are used.
     unsafe {
-        block_signals();
-        close_all_but(&[status_read]);
-        let mut buf = [0u8; 4];
-        let mut got = 0;
-        while got < 4 {
-            let n = libc::read(status_read, buf[got..].as_mut_ptr().cast(), 4 - got);
-            if n > 0 {
-                got += n as usize;
-            } else if n == 0 || *libc::__errno_location() != libc::EINTR {
-                break;
+        if host_ns >= 0 {
+            libc::setns(host_ns, libc::CLONE_NEWNS);
+        }
+        let mut keep = [report, scratch];
+        keep.sort_unstable();
+        close_all_but(&keep);
+        let here = 0u8;
+        super::shed::shed(&[
+            &here as *const u8 as usize,
+            reaper_stack.as_ptr() as usize,
+            libc::pthread_self() as usize,
+        ]);
+        let mut status = 0;
+        let mut tries = 0;
+        while libc::waitpid(program, &mut status, 0) != program {
+            // Signals are blocked, so this fails only if something is badly wrong.
+            tries += 1;
+            if tries > 100 {
+                libc::kill(reaper, libc::SIGKILL);
+                libc::_exit(127);
             }
         }
-        let mut own = 0;
-        while libc::waitpid(reaper, &mut own, 0) < 0 && *libc::__errno_location() == libc::EINTR {}
-        if got == 4 {
-            mirror(libc::c_int::from_ne_bytes(buf))
+        let mut st: libc::statvfs = std::mem::zeroed();
+        if scratch >= 0
+            && libc::fstatvfs(scratch, &mut st) == 0
+            && st.f_blocks > 0
+            && st.f_bavail * 32 < st.f_blocks
+        {
+            libc::write(report, [FULL].as_ptr().cast(), 1);
         }
-        mirror(own)
+        // Reap the reaper: left unreaped, it would be handed to the host's init, and where
+        // the grader itself is init (a container started without `--init`) every box
+        // would leave a zombie.
+        libc::kill(reaper, libc::SIGKILL);
+        let mut own = 0;
+        libc::waitpid(reaper, &mut own, libc::__WALL);
+        mirror(status)
     }
 }
 
-/// The reaper: reaps everything; when the program ends, reports its status and whether
-/// the scratch space was full, and exits (the kernel then kills the rest of the box).
-/// Async-signal-safe; called in a forked child only.
-fn reap(program: libc::pid_t, status_write: RawFd, report: RawFd, scratch: &std::ffi::CStr) -> ! {
-    // SAFETY: async-signal-safe syscalls on descriptors and buffers we own.
+/// The reaper: pid 1 of the box. It reaps the orphans the program leaves; it is killed
+/// by the keeper when the program has ended (and dies with the keeper). It shares the
+/// keeper's memory and descriptors: it touches neither. Async-signal-safe.
+extern "C" fn reap(_: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: async-signal-safe syscalls on buffers on this stack.
     unsafe {
-        block_signals();
-        let mut keep = [status_write, report];
-        keep.sort_unstable();
-        close_all_but(&keep);
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        let mut chld: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut chld);
+        libc::sigaddset(&mut chld, libc::SIGCHLD);
         loop {
-            let mut status = 0;
-            let pid = libc::waitpid(-1, &mut status, 0);
-            if pid == program {
-                let mut st: libc::statvfs = std::mem::zeroed();
-                if libc::statvfs(scratch.as_ptr(), &mut st) == 0
-                    && st.f_blocks > 0
-                    && st.f_bavail * 32 < st.f_blocks
-                {
-                    libc::write(report, [FULL].as_ptr().cast(), 1);
-                }
-                libc::write(status_write, status.to_ne_bytes().as_ptr().cast(), 4);
-                libc::_exit(0);
-            }
-            if pid < 0 && *libc::__errno_location() == libc::ECHILD {
-                libc::_exit(0);
-            }
+            libc::sigwaitinfo(&chld, std::ptr::null_mut());
+            while libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) > 0 {}
         }
     }
 }

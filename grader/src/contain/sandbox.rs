@@ -15,6 +15,10 @@ pub struct Sandbox {
     /// Boxes run under a uid of their own (root); otherwise under the grader's uid in its
     /// user namespace, without capabilities.
     pub own_uid: bool,
+    /// The working copy is an overlay whose writes go to the box's capped scratch tmpfs
+    /// (where overlayfs can be mounted); otherwise it is bound read-write, capped only
+    /// per file.
+    pub capped_copy: bool,
 }
 
 /// What one program's box needs, computed before the fork.
@@ -38,7 +42,7 @@ impl Sandbox {
         report: RawFd,
     ) -> Spec {
         Spec {
-            plan: view::plan(&self.root, cwd, argv, env),
+            plan: view::plan(&self.root, cwd, argv, env, self.capped_copy),
             uid: if self.own_uid { uid } else { None },
             report,
         }
@@ -53,8 +57,8 @@ impl Sandbox {
 /// In the child, between fork and exec: into the box. Returns only in the program.
 /// Async-signal-safe.
 pub fn apply(spec: &Spec) -> std::io::Result<()> {
-    pidns::enter(spec.report, &spec.plan.scratch)?;
-    view::apply(&spec.plan)?;
+    pidns::enter(spec.report, &spec.plan)?;
+    view::enter(&spec.plan)?;
     boxuid::drop_to(spec.uid)
 }
 
@@ -65,11 +69,18 @@ pub fn probe(root: bool) -> Result<Sandbox, String> {
         .prefix("grader-box-")
         .tempdir()
         .map_err(|e| format!("temporary folder: {e}"))?;
-    let sandbox = Sandbox {
+    let mut sandbox = Sandbox {
         root: dir.keep(),
         own_uid: root,
+        capped_copy: true,
     };
-    let result = try_once(&sandbox);
+    // A kernel without overlayfs (or one that refuses it here) still gets boxes, with the
+    // working copy bound as it is.
+    let mut result = try_once(&sandbox);
+    if result.is_err() {
+        sandbox.capped_copy = false;
+        result = try_once(&sandbox);
+    }
     if result.is_err() {
         sandbox.remove();
     }

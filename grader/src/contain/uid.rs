@@ -67,17 +67,56 @@ pub fn apply() -> std::io::Result<()> {
         check(libc::setgroups(0, std::ptr::null()) as libc::c_long)?;
         check(libc::setresgid(ID, ID, ID) as libc::c_long)?;
         check(libc::setresuid(ID, ID, ID) as libc::c_long)?;
-        check(libc::syscall(libc::SYS_capset, &header, data.as_ptr()))?;
-        check(libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_RAISE,
-            CAP_DAC_READ_SEARCH as libc::c_ulong,
-            0,
-            0,
-        ) as libc::c_long)?;
+        if libc::syscall(libc::SYS_capset, &header, data.as_ptr()) == 0 {
+            check(libc::prctl(
+                libc::PR_CAP_AMBIENT,
+                libc::PR_CAP_AMBIENT_RAISE,
+                CAP_DAC_READ_SEARCH as libc::c_ulong,
+                0,
+                0,
+            ) as libc::c_long)?;
+        } else {
+            // A root without CAP_DAC_READ_SEARCH (Docker's default set): run without any
+            // capability; only an interpreter every user may reach will start.
+            let none = [CapData {
+                effective: 0,
+                permitted: 0,
+                inheritable: 0,
+            }; 2];
+            check(libc::syscall(libc::SYS_capset, &header, none.as_ptr()))?;
+        }
         check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as libc::c_long)?;
     }
     Ok(())
+}
+
+/// `CAP_SYS_PTRACE` (linux/capability.h).
+const CAP_SYS_PTRACE: u32 = 19;
+
+/// Whether the grader holds capability `cap` (its effective set).
+fn has_cap(cap: u32) -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        })
+        .is_some_and(|eff| eff & (1 << cap) != 0)
+}
+
+/// Whether programs keep `CAP_DAC_READ_SEARCH` here: the grader has it (root without
+/// it, as in Docker's default set, runs programs without any capability).
+pub fn keeps_read_search() -> bool {
+    has_cap(CAP_DAC_READ_SEARCH)
+}
+
+/// Whether the grader may look into `/proc/PID` of a program under another uid (its
+/// descriptors and network namespace, which readiness reads): root needs
+/// `CAP_SYS_PTRACE` for that, which Docker's default set lacks. Without it programs run
+/// under the grader's own uid.
+pub fn can_watch_other_uids() -> bool {
+    has_cap(CAP_SYS_PTRACE)
 }
 
 /// Gives `dir` and everything in it to [`ID`] (links are not followed).
@@ -142,6 +181,11 @@ pub fn probe() -> Result<(), String> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         return Err("needs root".into());
+    }
+    if !can_watch_other_uids() {
+        return Err(format!(
+            "the grader has no CAP_SYS_PTRACE, so it could not see the sockets of a program under uid {ID} (Docker: --cap-add SYS_PTRACE)"
+        ));
     }
     let mut cmd = std::process::Command::new("/bin/sh");
     cmd.args(["-c", "test \"$(id -u)\" = 65534"]);

@@ -3,8 +3,9 @@
 //! program process replays them between fork and exec with plain syscalls: a fresh tmpfs
 //! as the new root, the system folders (`/usr`, `/etc`, ...) and the interpreter's
 //! installation bound read-only, `/etc/shadow` hidden, a few devices, one size-capped
-//! tmpfs shared by `/tmp`, `/var/tmp` and `/dev/shm`, the working copy bound read-write,
-//! `/proc` of the box's PID namespace, then `chroot`. Nothing else of the host (home
+//! tmpfs shared by `/tmp`, `/var/tmp` and `/dev/shm`, the working copy bound read-write
+//! (all by the box's keeper, [`build`]); then `/proc` of the box's PID namespace and
+//! `chroot` (by the program, [`enter`]). Nothing else of the host (home
 //! folders, `/root`, the grader, the original submission, other boxes) is in the view.
 
 use std::ffi::CString;
@@ -46,6 +47,10 @@ enum Step {
     Bind(CString, CString, bool),
     /// `/proc` of the calling process's PID namespace.
     Proc(CString),
+    /// `chown` to this uid and gid.
+    Chown(CString, u32, u32),
+    /// An overlay at the path with these options (the working copy, capped).
+    Overlay(CString, CString),
     /// The root tmpfs, read-only once everything is mounted.
     Seal(CString),
 }
@@ -56,7 +61,7 @@ pub struct Plan {
     root: CString,
     steps: Vec<Step>,
     cwd: CString,
-    /// The scratch tmpfs as the reaper sees it (outside the chroot).
+    /// The scratch tmpfs as the keeper sees it (outside the chroot).
     pub scratch: CString,
 }
 
@@ -121,9 +126,65 @@ impl Builder {
     }
 }
 
+impl Builder {
+    /// Mounts an overlay at `p` in the view: the host's `p` below, read-only; above it
+    /// `upper/` and `work/` in `at` (a folder of the scratch tmpfs, in the view), so every
+    /// write lands there. The top folder keeps the owner and mode of the host's `p`.
+    fn overlay(&mut self, p: &Path, at: &Path) {
+        if !p.is_absolute() || self.covered(p) {
+            return;
+        }
+        let Ok(meta) = std::fs::metadata(p) else {
+            return;
+        };
+        if !meta.is_dir() {
+            return self.bind(p, false);
+        }
+        use std::os::unix::fs::MetadataExt;
+        let (upper, work) = (at.join("upper"), at.join("work"));
+        self.steps.push(Step::Mkdir(c(&self.inside(at)), 0o700));
+        self.steps
+            .push(Step::Mkdir(c(&self.inside(&upper)), meta.mode() & 0o7777));
+        self.steps
+            .push(Step::Chown(c(&self.inside(&upper)), meta.uid(), meta.gid()));
+        self.steps.push(Step::Mkdir(c(&self.inside(&work)), 0o700));
+        self.mkdirs(p, 0o711);
+        let opts = format!(
+            "lowerdir={},upperdir={},workdir={}",
+            escape_option(p),
+            escape_option(&self.inside(&upper)),
+            escape_option(&self.inside(&work)),
+        );
+        self.steps
+            .push(Step::Overlay(c(&self.inside(p)), c(Path::new(&opts))));
+        self.bound.push(p.to_path_buf());
+    }
+}
+
+/// A path in overlayfs options: `,` ends an option and `:` separates lower folders, so
+/// both (and `\`) are escaped with a backslash.
+fn escape_option(p: &Path) -> String {
+    let mut out = String::new();
+    for ch in p.to_string_lossy().chars() {
+        if matches!(ch, ',' | ':' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// The view for a program started in `cwd` with `argv` and `env`, built on the empty
-/// folder `root`.
-pub fn plan(root: &Path, cwd: &Path, argv: &[String], env: &[(String, String)]) -> Plan {
+/// folder `root`. With `capped_copy`, the working copy is an overlay whose writes go to
+/// the box's scratch tmpfs (so they count against its cap and are gone with the box);
+/// otherwise it is bound read-write.
+pub fn plan(
+    root: &Path,
+    cwd: &Path,
+    argv: &[String],
+    env: &[(String, String)],
+    capped_copy: bool,
+) -> Plan {
     let mut b = Builder {
         root: root.to_path_buf(),
         steps: vec![Step::Tmpfs(c(root), c(Path::new("size=1m,mode=0755")))],
@@ -215,9 +276,15 @@ pub fn plan(root: &Path, cwd: &Path, argv: &[String], env: &[(String, String)]) 
             b.bind(p, true);
         }
     }
-    // The working copy and what the grader hands the program to write, read-write; the
-    // instrumentation (`PYTHONPATH`) read-only.
-    b.bind(cwd, false);
+    // The working copy: an overlay on the host's copy whose writes land in the scratch
+    // tmpfs (capped, gone with the box), or else bound read-write. What the grader hands
+    // the program to write is bound read-write; the instrumentation (`PYTHONPATH`)
+    // read-only.
+    if capped_copy {
+        b.overlay(cwd, &scratch.join("copy"));
+    } else {
+        b.bind(cwd, false);
+    }
     for (key, value) in env {
         if key == "PYTHONPATH" {
             for dir in value.split(':') {
@@ -250,69 +317,102 @@ fn check(r: libc::c_int) -> std::io::Result<()> {
     }
 }
 
-/// In the box's program process, between fork and exec (already in its own mount and PID
-/// namespaces): builds the view and moves into it. Async-signal-safe.
-pub fn apply(plan: &Plan) -> std::io::Result<()> {
+/// In the box's keeper, between fork and exec, in the box's new mount namespace: makes
+/// every mount of the view but `/proc` (which must be made from inside the box's PID
+/// namespace, by [`enter`]). Async-signal-safe.
+pub fn build(plan: &Plan) -> std::io::Result<()> {
     let null = std::ptr::null::<libc::c_char>();
     let none = std::ptr::null::<libc::c_void>();
     // SAFETY: syscalls on NUL-terminated strings owned by the plan and constant flags.
     unsafe {
-        for step in &plan.steps {
-            match step {
-                Step::Mkdir(p, mode) => {
-                    if libc::mkdir(p.as_ptr(), *mode) != 0
-                        && *libc::__errno_location() != libc::EEXIST
-                    {
-                        return Err(std::io::Error::last_os_error());
+        // With no umask, mkdir and open give the modes asked for: no chmod needed unless
+        // the folder or file was there already.
+        let umask = libc::umask(0);
+        let result = (|| {
+            for step in &plan.steps {
+                match step {
+                    Step::Mkdir(p, mode) => {
+                        if libc::mkdir(p.as_ptr(), *mode) != 0 {
+                            if *libc::__errno_location() != libc::EEXIST {
+                                return Err(std::io::Error::last_os_error());
+                            }
+                            check(libc::chmod(p.as_ptr(), *mode))?;
+                        }
                     }
-                    check(libc::chmod(p.as_ptr(), *mode))?;
-                }
-                Step::Touch(p, mode) => {
-                    let fd = libc::open(
+                    Step::Touch(p, mode) => {
+                        let fd = libc::open(
+                            p.as_ptr(),
+                            libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC,
+                            *mode as libc::c_uint,
+                        );
+                        if fd < 0 {
+                            if *libc::__errno_location() != libc::EEXIST {
+                                return Err(std::io::Error::last_os_error());
+                            }
+                            check(libc::chmod(p.as_ptr(), *mode))?;
+                        } else {
+                            libc::close(fd);
+                        }
+                    }
+                    Step::Symlink(target, p) => check(libc::symlink(target.as_ptr(), p.as_ptr()))?,
+                    Step::Tmpfs(p, opts) => check(libc::mount(
+                        c"tmpfs".as_ptr(),
                         p.as_ptr(),
-                        libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
-                        *mode as libc::c_uint,
-                    );
-                    if fd < 0 {
-                        return Err(std::io::Error::last_os_error());
+                        c"tmpfs".as_ptr(),
+                        libc::MS_NOSUID | libc::MS_NODEV,
+                        opts.as_ptr().cast(),
+                    ))?,
+                    Step::Bind(from, to, read_only) => {
+                        check(libc::mount(
+                            from.as_ptr(),
+                            to.as_ptr(),
+                            null,
+                            libc::MS_BIND | libc::MS_REC,
+                            none,
+                        ))?;
+                        if *read_only {
+                            remount_read_only(to)?;
+                        }
                     }
-                    libc::close(fd);
-                    check(libc::chmod(p.as_ptr(), *mode))?;
-                }
-                Step::Symlink(target, p) => check(libc::symlink(target.as_ptr(), p.as_ptr()))?,
-                Step::Tmpfs(p, opts) => check(libc::mount(
-                    c"tmpfs".as_ptr(),
-                    p.as_ptr(),
-                    c"tmpfs".as_ptr(),
-                    libc::MS_NOSUID | libc::MS_NODEV,
-                    opts.as_ptr().cast(),
-                ))?,
-                Step::Bind(from, to, read_only) => {
-                    check(libc::mount(
-                        from.as_ptr(),
-                        to.as_ptr(),
+                    Step::Seal(p) => check(libc::mount(
                         null,
-                        libc::MS_BIND | libc::MS_REC,
+                        p.as_ptr(),
+                        null,
+                        libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
                         none,
-                    ))?;
-                    if *read_only {
-                        remount_read_only(to)?;
-                    }
+                    ))?,
+                    Step::Chown(p, uid, gid) => check(libc::chown(p.as_ptr(), *uid, *gid))?,
+                    Step::Overlay(p, opts) => check(libc::mount(
+                        c"overlay".as_ptr(),
+                        p.as_ptr(),
+                        c"overlay".as_ptr(),
+                        libc::MS_NOSUID | libc::MS_NODEV,
+                        opts.as_ptr().cast(),
+                    ))?,
+                    Step::Proc(_) => {}
                 }
-                Step::Seal(p) => check(libc::mount(
-                    null,
-                    p.as_ptr(),
-                    null,
-                    libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
-                    none,
-                ))?,
-                Step::Proc(p) => check(libc::mount(
+            }
+            Ok(())
+        })();
+        libc::umask(umask);
+        result
+    }
+}
+
+/// In the box's program process (pid 2 of the box, in the mount namespace [`build`]
+/// made): mounts the box's `/proc` and moves into the view. Async-signal-safe.
+pub fn enter(plan: &Plan) -> std::io::Result<()> {
+    // SAFETY: syscalls on NUL-terminated strings owned by the plan and constant flags.
+    unsafe {
+        for step in &plan.steps {
+            if let Step::Proc(p) = step {
+                check(libc::mount(
                     c"proc".as_ptr(),
                     p.as_ptr(),
                     c"proc".as_ptr(),
                     libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-                    none,
-                ))?,
+                    std::ptr::null(),
+                ))?;
             }
         }
         // chroot, not pivot_root: unmounting the old root waits for an RCU grace period
@@ -365,7 +465,13 @@ mod tests {
     fn the_plan_binds_the_working_copy_and_the_interpreter_and_nothing_of_root() {
         let root = Path::new("/tmp/grader-box-test");
         let exe = crate::submission::interpreter::resolve("python3").unwrap();
-        let plan = plan(root, Path::new("/tmp"), std::slice::from_ref(&exe), &[]);
+        let plan = plan(
+            root,
+            Path::new("/tmp"),
+            std::slice::from_ref(&exe),
+            &[],
+            false,
+        );
         let binds: Vec<String> = plan
             .steps
             .iter()
@@ -394,5 +500,36 @@ mod tests {
             !binds.iter().any(|b| b == "/root" || b == "/home"),
             "{binds:?}"
         );
+    }
+
+    #[test]
+    fn a_capped_working_copy_is_an_overlay_on_the_scratch_tmpfs_not_a_bind() {
+        let root = Path::new("/tmp/grader-box-test");
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path().to_path_buf();
+        let plan = plan(root, &cwd, &[], &[], true);
+        let cwd_in_view = c(&root.join(cwd.strip_prefix("/").unwrap()));
+        assert!(
+            !plan
+                .steps
+                .iter()
+                .any(|s| matches!(s, Step::Bind(_, to, _) if *to == cwd_in_view)),
+            "{:?}",
+            plan.steps
+        );
+        let opts = plan
+            .steps
+            .iter()
+            .find_map(|s| match s {
+                Step::Overlay(at, opts) if *at == cwd_in_view => Some(opts.to_string_lossy()),
+                _ => None,
+            })
+            .expect("an overlay at the working copy");
+        assert!(
+            opts.contains(&format!("lowerdir={},", cwd.display()))
+                && opts.contains("upperdir=/tmp/grader-box-test/.box/copy/upper,"),
+            "{opts}"
+        );
+        assert_eq!(escape_option(Path::new("/a,b:c")), "/a\\,b\\:c");
     }
 }

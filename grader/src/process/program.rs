@@ -390,9 +390,14 @@ impl Program {
         }
         let mut note = self.truncation_note();
         if self.scratch_full() {
+            let copy = contain::layers()
+                .sandbox
+                .as_ref()
+                .is_ok_and(|sb| sb.capped_copy);
             let full = format!(
-                "it filled the {} MiB it may write in /tmp, /var/tmp and /dev/shm",
-                contain::view::SCRATCH_BYTES >> 20
+                "it filled the {} MiB it may write in {}/tmp, /var/tmp and /dev/shm",
+                contain::view::SCRATCH_BYTES >> 20,
+                if copy { "its working copy, " } else { "" }
             );
             note = if note.is_empty() {
                 full
