@@ -256,31 +256,19 @@ fn no_busy_wait(ctx: &CheckCtx) -> Outcome {
     let printed = run::wait_for(&program, s.work() + Duration::from_secs(10), |p| {
         judge::all_printed(&s.lines, p)
     });
-    let pid = program.pid();
-    let (Ok(before), start) = (procfs::cpu_ticks(pid), Instant::now()) else {
-        return Outcome::fail(format!(
-            "the program ended before it was sent the empty line - it must keep reading lines until an empty one; {}",
-            program.exit_story()
-        ));
-    };
-    // A spinning thread of the grader's own measures what an always-runnable thread gets
-    // here and now: on a loaded machine a spinning program gets less than a core, and the
-    // limit scales with it (never below IDLE_CPU_FLOOR).
-    let reachable = spinner_share(IDLE_WINDOW);
-    let after = procfs::cpu_ticks(pid);
-    let window = start.elapsed().as_secs_f64();
-    let limit = (IDLE_CPU_LIMIT * reachable).max(IDLE_CPU_FLOOR);
-    if program.status().is_some() {
-        return Outcome::fail(format!(
-            "while waiting for more input, the program ended - it must keep reading lines until an empty one; {}",
-            program.exit_story()
-        ));
+    // A first window without the spinner: a program under IDLE_CPU_FLOOR is under the
+    // limit however busy the machine is, so only a program above it costs a second
+    // window, measured against the spinner (most programs wait by blocking).
+    let mut measured = idle_window(&mut program, false);
+    if matches!(measured, Ok(m) if m.share() >= IDLE_CPU_FLOOR) {
+        measured = idle_window(&mut program, true);
     }
-    let Ok(after) = after else {
-        return Outcome::error("could not read the program's CPU time from /proc");
+    let m = match measured {
+        Ok(m) => m,
+        Err(o) => return o,
     };
-    let cpu = after.saturating_sub(before) as f64 / procfs::ticks_per_second() as f64;
-    let share = cpu / window;
+    let (cpu, window, share, limit, reachable) =
+        (m.cpu, m.window, m.share(), m.limit(), m.reachable);
     let context = if printed {
         format!(
             "after printing its first line, while {} consumer(s) waited for the next",
@@ -303,6 +291,64 @@ fn no_busy_wait(ctx: &CheckCtx) -> Outcome {
             reachable * 100.0
         ))
     }
+}
+
+/// The program's CPU use over one [`IDLE_WINDOW`], and what an always-runnable thread got
+/// meanwhile (measured by a spinner when `spin`, else taken as a whole core).
+#[derive(Clone, Copy, Debug)]
+struct IdleUse {
+    cpu: f64,
+    window: f64,
+    reachable: f64,
+}
+
+impl IdleUse {
+    fn share(&self) -> f64 {
+        self.cpu / self.window
+    }
+    fn limit(&self) -> f64 {
+        (IDLE_CPU_LIMIT * self.reachable).max(IDLE_CPU_FLOOR)
+    }
+}
+
+/// Measures one idle window of `program`; a program that ended, or whose CPU time cannot
+/// be read, is the check's outcome.
+fn idle_window(program: &mut crate::process::Program, spin: bool) -> Result<IdleUse, Outcome> {
+    let pid = program.pid();
+    let (Ok(before), start) = (procfs::cpu_ticks(pid), Instant::now()) else {
+        return Err(Outcome::fail(format!(
+            "the program ended before it was sent the empty line - it must keep reading lines until an empty one; {}",
+            program.exit_story()
+        )));
+    };
+    // A spinning thread of the grader's own measures what an always-runnable thread gets
+    // here and now: on a loaded machine a spinning program gets less than a core, and the
+    // limit scales with it (never below IDLE_CPU_FLOOR).
+    let reachable = if spin {
+        spinner_share(IDLE_WINDOW)
+    } else {
+        std::thread::sleep(IDLE_WINDOW);
+        1.0
+    };
+    let after = procfs::cpu_ticks(pid);
+    let window = start.elapsed().as_secs_f64();
+    if program.status().is_some() {
+        return Err(Outcome::fail(format!(
+            "while waiting for more input, the program ended - it must keep reading lines until an empty one; {}",
+            program.exit_story()
+        )));
+    }
+    let Ok(after) = after else {
+        return Err(Outcome::error(
+            "could not read the program's CPU time from /proc",
+        ));
+    };
+    let cpu = after.saturating_sub(before) as f64 / procfs::ticks_per_second() as f64;
+    Ok(IdleUse {
+        cpu,
+        window,
+        reachable,
+    })
 }
 
 /// `race-free`: `every-char-once` in several runs at once, each under forced preemption
