@@ -111,6 +111,38 @@ pub fn check<S: Strategy>(
     run(&ctx.rng_seed(), cases, strategy, show, test)
 }
 
+/// The first `cases` values [`check`] would draw from `strategy` for this check (same
+/// seed, same order), for a check that runs them otherwise than one case at a time.
+pub fn draw<S: Strategy>(ctx: &CheckCtx, cases: u32, strategy: &S) -> Vec<S::Value> {
+    draw_seeded(&ctx.rng_seed(), cases, strategy)
+}
+
+fn draw_seeded<S: Strategy>(seed: &[u8; 32], cases: u32, strategy: &S) -> Vec<S::Value> {
+    // The runner itself draws them (a test that passes and keeps each value), so they are
+    // the very cases a property run tests, whatever proptest's drawing does inside.
+    let mut runner = TestRunner::new_with_rng(
+        config(cases),
+        TestRng::from_seed(RngAlgorithm::ChaCha, seed),
+    );
+    let drawn = RefCell::new(Vec::new());
+    let _ = runner.run(strategy, |v| {
+        drawn.borrow_mut().push(v);
+        Ok(())
+    });
+    drawn.into_inner()
+}
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        max_shrink_time: 0,
+        max_shrink_iters: u32::MAX - 1,
+        failure_persistence: None,
+        max_global_rejects: 64,
+        ..Config::default()
+    }
+}
+
 /// [`check`] with an explicit generator seed.
 fn run<S: Strategy>(
     seed: &[u8; 32],
@@ -119,16 +151,8 @@ fn run<S: Strategy>(
     show: impl Fn(&S::Value) -> String,
     test: impl Fn(&S::Value) -> Case,
 ) -> Outcome {
-    let config = Config {
-        cases,
-        max_shrink_time: 0,
-        max_shrink_iters: u32::MAX - 1,
-        failure_persistence: None,
-        max_global_rejects: 64,
-        ..Config::default()
-    };
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, seed);
-    let mut runner = TestRunner::new_with_rng(config, rng);
+    let mut runner = TestRunner::new_with_rng(config(cases), rng);
     // Steps spent since the first failure (the shrink budget).
     let spent: Cell<Option<u32>> = Cell::new(None);
     let first_failure: Cell<Option<std::time::Instant>> = Cell::new(None);
@@ -309,6 +333,25 @@ mod tests {
         );
         assert_eq!(o.status, Status::Error, "{}", o.message);
         assert!(o.counterexample.is_none());
+    }
+
+    #[test]
+    fn draw_gives_the_cases_the_property_run_tests() {
+        let seen = RefCell::new(Vec::new());
+        let o = run(
+            &SEED,
+            12,
+            vec(0u8..=255, 1..64),
+            |v| format!("{v:?}"),
+            |v| {
+                seen.borrow_mut().push(v.clone());
+                Ok(())
+            },
+        );
+        assert_eq!(o.status, Status::Pass);
+        let drawn = draw_seeded(&SEED, 12, &vec(0u8..=255, 1..64));
+        assert_eq!(drawn.len(), 12);
+        assert_eq!(drawn, seen.into_inner());
     }
 
     #[test]

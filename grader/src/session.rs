@@ -200,6 +200,12 @@ impl<'a> Server<'a> {
         self.port
     }
 
+    /// Whether this task's server may serve one client and exit (SPEC section 3), so that
+    /// each connection may cost a process start.
+    pub fn may_be_one_shot(&self) -> bool {
+        one_shot_allowed(self.ctx)
+    }
+
     /// The running process.
     pub fn program(&mut self) -> &mut Program {
         self.program.as_mut().expect("server started")

@@ -167,13 +167,106 @@ fn rounds_property(
         Err(o) => return o,
     };
     let strategy = proptest::collection::vec(round, 1..=4);
-    prop::check(
+    let batch = two_connections(
         ctx,
         ctx.run.cases,
-        strategy,
+        &server,
+        &strategy,
+        |all: Vec<Vec<Vec<Fragment>>>| all.concat(),
+        |addr, r| rounds(addr, r),
         |r| show_rounds(r),
-        |r| server.borrow_mut().run_case(|addr| rounds(addr, r)),
-    )
+    );
+    batch.settle(|| {
+        prop::check(
+            ctx,
+            ctx.run.cases,
+            strategy,
+            |r| show_rounds(r),
+            |r| server.borrow_mut().run_case(|addr| rounds(addr, r)),
+        )
+    })
+}
+
+/// What running a check's cases on two connections found (see [`two_connections`]).
+enum Batch {
+    /// Not tried (a server that serves clients forever: each case has its own connection).
+    NotTried,
+    /// Every case passed.
+    Passed(Outcome),
+    /// A case failed on the long connection: the message and the rounds sent on it.
+    Failed(String, String),
+}
+
+impl Batch {
+    /// The check's outcome: a passed batch is final; else the property run's, except that
+    /// a failure only the long connection showed is still a failure.
+    fn settle(self, property: impl FnOnce() -> Outcome) -> Outcome {
+        let property = match self {
+            Batch::Passed(o) => return o,
+            _ => property(),
+        };
+        match self {
+            Batch::Failed(message, shown) if property.status == crate::check::Status::Pass => {
+                Outcome::fail(format!(
+                    "{message} (every case passed on a connection of its own; they failed one after another on one connection)"
+                ))
+                .with_counterexample(shown)
+            }
+            _ => property,
+        }
+    }
+}
+
+/// Longest counterexample shown for a batch of cases on one connection.
+const BATCH_SHOWN: usize = 2000;
+
+/// For a server that may serve one client and exit (`tcp-upper`, SPEC section 3), each
+/// connection may cost a process start, so the check's cases go on two connections: the
+/// first case alone (a first client), then every other one, in order, on a second (a
+/// second client, for a server that serves clients one after another). When both pass,
+/// the check passes at the cost of two starts instead of one per case; on a failure, the
+/// caller runs the cases one by one ([`prop::check`]), which finds the smallest failing
+/// case. `join` makes one value of several cases; `run` runs a value on a connection.
+fn two_connections<S: Strategy>(
+    ctx: &CheckCtx,
+    cases: u32,
+    server: &std::cell::RefCell<Server>,
+    strategy: &S,
+    join: impl Fn(Vec<S::Value>) -> S::Value,
+    run: impl Fn(SocketAddr, &S::Value) -> Result<(), CaseError>,
+    show: impl Fn(&S::Value) -> String,
+) -> Batch
+where
+    S::Value: Clone,
+{
+    if !server.borrow().may_be_one_shot() || cases < 3 {
+        return Batch::NotTried;
+    }
+    let mut drawn = prop::draw(ctx, cases, strategy);
+    if drawn.len() != cases as usize {
+        return Batch::NotTried;
+    }
+    let rest = join(drawn.split_off(1));
+    for value in [&drawn[0], &rest] {
+        match server.borrow_mut().run_case(|addr| run(addr, value)) {
+            Ok(()) => {}
+            Err(prop::Failure::Program(message)) => {
+                let mut shown = show(value);
+                if shown.len() > BATCH_SHOWN {
+                    let mut end = BATCH_SHOWN;
+                    while !shown.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    shown.truncate(end);
+                    shown.push_str(" ...");
+                }
+                return Batch::Failed(message, shown);
+            }
+            // The grader's own failure ends the check as `error` in the property run too.
+            Err(prop::Failure::Grader(_)) => return Batch::NotTried,
+        }
+    }
+    Batch::Passed(Outcome::pass(format!("{cases} generated cases passed")))
 }
 
 /// `echo`: one short message.
@@ -312,18 +405,26 @@ pub fn eof(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
         Ok(s) => std::cell::RefCell::new(s),
         Err(o) => return o,
     };
-    let small = prop::check(
+    let cases = ctx.run.cases.clamp(1, 8);
+    let shown =
+        |fragments: &Vec<Fragment>| format!("sent {}, then half-closed", show_fragments(fragments));
+    let case = |addr, fragments: &Vec<Fragment>| {
+        roundtrip(addr, fragments, &eof_reading(joined(fragments).len()))
+    };
+    let batch = two_connections(
         ctx,
-        ctx.run.cases.clamp(1, 8),
-        gen::text_fragments(),
-        |fragments| format!("sent {}, then half-closed", show_fragments(fragments)),
-        |fragments| {
-            let reading = eof_reading(joined(fragments).len());
-            server
-                .borrow_mut()
-                .run_case(|addr| roundtrip(addr, fragments, &reading))
-        },
+        cases,
+        &server,
+        &gen::text_fragments(),
+        |all: Vec<Vec<Fragment>>| all.concat(),
+        case,
+        shown,
     );
+    let small = batch.settle(|| {
+        prop::check(ctx, cases, gen::text_fragments(), shown, |fragments| {
+            server.borrow_mut().run_case(|addr| case(addr, fragments))
+        })
+    });
     if small.status != crate::check::Status::Pass {
         return small;
     }
