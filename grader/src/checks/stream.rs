@@ -371,15 +371,58 @@ pub fn large(ctx: &CheckCtx, mut opts: LaunchOpts) -> Outcome {
     )
 }
 
-/// The large stream of `eof`: more than the kernel buffers between the two ends (the
-/// server's send buffer grows to `tcp_wmem`'s 4 MiB; the probe's receive window is
-/// [`EOF_WINDOW`]), so a server that reads it all while the probe holds off reading has
-/// answers left in its own buffers when it sees EOF.
-const EOF_TAIL: Large = Large {
-    len: 8 << 20,
-    chunk: 16384,
-    seed: 7,
-};
+/// The large stream of `eof`: more than the kernel buffers between the two ends, so a
+/// server that reads it all while the probe holds off reading has answers left in its own
+/// buffers when it sees EOF. The server's send buffer grows at most to `tcp_wmem`'s
+/// maximum (4 MiB by default, of which about 3 MiB of payload), the probe's receive
+/// window is [`EOF_WINDOW`]: the stream is that maximum plus [`EOF_MARGIN`] (measured
+/// with the default: a server that drops its pending answers at EOF loses about 2 MiB).
+fn eof_tail() -> std::sync::Arc<Vec<Fragment>> {
+    use std::sync::{Arc, Mutex};
+    // Every server task's `eof` sends the same stream: made once per run.
+    static MADE: Mutex<Option<Arc<Vec<Fragment>>>> = Mutex::new(None);
+    let len = send_buffer_max().unwrap_or(EOF_FALLBACK) + EOF_MARGIN;
+    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(tail) = made.as_ref().filter(|t| joined_len(t) == len) {
+        return Arc::clone(tail);
+    }
+    let large = Large {
+        len,
+        chunk: 16384,
+        seed: 7,
+    };
+    let tail = Arc::new(tcp::chunks(&large.bytes(), large.chunk));
+    *made = Some(Arc::clone(&tail));
+    tail
+}
+
+fn joined_len(fragments: &[Fragment]) -> usize {
+    fragments.iter().map(|f| f.data.len()).sum()
+}
+
+/// Bytes beyond the largest send buffer in the `eof` stream.
+const EOF_MARGIN: usize = 1 << 20;
+/// The send buffer assumed when `tcp_wmem` cannot be read (twice the usual maximum).
+const EOF_FALLBACK: usize = 8 << 20;
+
+/// The largest send buffer TCP autotuning gives a socket (`tcp_wmem`'s last field), in the
+/// calling thread's network namespace (where the server under test is).
+fn send_buffer_max() -> Option<usize> {
+    let wmem = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem").ok()?;
+    let max: usize = wmem.split_whitespace().nth(2)?.parse().ok()?;
+    Some(max.clamp(64 << 10, 64 << 20))
+}
+
+/// `5 MiB`, or `4.5 MiB` when not whole.
+fn mib(len: usize) -> String {
+    let m = len as f64 / (1 << 20) as f64;
+    if len % (1 << 20) == 0 {
+        format!("{m:.0} MiB")
+    } else {
+        format!("{m:.1} MiB")
+    }
+}
+
 /// The receive buffer the `eof` probe asks for before connecting.
 const EOF_WINDOW: usize = 4096;
 
@@ -432,12 +475,13 @@ pub fn eof(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
         pause: Duration::ZERO,
         data: b"the end is near\n".to_vec(),
     }];
-    fragments.extend(tcp::chunks(&EOF_TAIL.bytes(), EOF_TAIL.chunk));
+    let tail = eof_tail();
+    fragments.extend(tail.iter().cloned());
     let reading = eof_reading(joined(&fragments).len());
     let shown = format!(
-        "sent \"the end is near\\n\" + {} MiB of text in {}-byte writes, then half-closed, reading slowly through a {} KiB receive window",
-        EOF_TAIL.len >> 20,
-        EOF_TAIL.chunk,
+        "sent \"the end is near\\n\" + {} of text in {}-byte writes, then half-closed, reading slowly through a {} KiB receive window",
+        mib(joined_len(&tail)),
+        tail[0].data.len(),
         EOF_WINDOW / 1024
     );
     let big = server
@@ -445,9 +489,9 @@ pub fn eof(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
         .run_case(|addr| roundtrip(addr, &fragments, &reading));
     match big {
         Ok(()) => Outcome::pass(format!(
-            "{} (and a {} MiB stream)",
+            "{} (and a {} stream)",
             small.message,
-            EOF_TAIL.len >> 20
+            mib(joined_len(&tail))
         )),
         Err(grader @ crate::prop::Failure::Grader(_)) => grader.into_outcome(""),
         Err(crate::prop::Failure::Program(e)) => {
