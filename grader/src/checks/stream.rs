@@ -42,8 +42,10 @@ pub fn roundtrip(
     fragments: &[Fragment],
     reading: &Reading,
 ) -> Result<(), CaseError> {
-    let ex = send(addr, fragments, reading)?;
-    judge(&upper(&joined(fragments)), &edges(fragments), &ex, reading)
+    let expected = upper(&joined(fragments));
+    let reading = reading.clone().expecting(&expected);
+    let ex = send(addr, fragments, &reading)?;
+    judge(&expected, &edges(fragments), &ex, &reading)
 }
 
 /// Where the written fragments end, for [`evidence::stripped`].
@@ -79,7 +81,7 @@ fn judge(
     reading: &Reading,
 ) -> Result<(), CaseError> {
     let answered = !ex.received.is_empty();
-    if ex.timed_out || (reading.until_eof && !ex.eof && ex.read_error.is_none()) {
+    if ex.timed_out || (reading.until_eof && !ex.eof && ex.read_error.is_none() && !ex.wrong) {
         prop::waited_out();
     }
     if ex.received != expected {
@@ -130,7 +132,7 @@ fn rounds(addr: SocketAddr, rounds: &[Vec<Fragment>]) -> Result<(), CaseError> {
         .map_err(|e| CaseError::silent(format!("could not connect: {e}")))?;
     for (i, fragments) in rounds.iter().enumerate() {
         let expected = upper(&joined(fragments));
-        let reading = Reading::exact(expected.len(), ANSWER);
+        let reading = Reading::exact(expected.len(), ANSWER).expecting(&expected);
         let ex = tcp::exchange(&stream, fragments, false, &reading);
         judge(&expected, &edges(fragments), &ex, &reading).map_err(|mut e| {
             if rounds.len() > 1 {
@@ -356,7 +358,8 @@ pub fn large(ctx: &CheckCtx, mut opts: LaunchOpts) -> Outcome {
             let reading = Reading {
                 slow: true,
                 ..Reading::exact(data.len(), LARGE)
-            };
+            }
+            .expecting(&expected);
             server.borrow_mut().run_case(|addr| {
                 let ex = send(addr, &fragments, &reading)?;
                 judge(&expected, &edges(&fragments), &ex, &reading).map_err(|mut e| {
@@ -416,7 +419,7 @@ fn send_buffer_max() -> Option<usize> {
 /// `5 MiB`, or `4.5 MiB` when not whole.
 fn mib(len: usize) -> String {
     let m = len as f64 / (1 << 20) as f64;
-    if len % (1 << 20) == 0 {
+    if len.is_multiple_of(1 << 20) {
         format!("{m:.0} MiB")
     } else {
         format!("{m:.1} MiB")
