@@ -171,6 +171,7 @@ impl<'a> Server<'a> {
         let mut opts = self.opts.clone();
         opts.port = Some(port);
         self.starts += 1;
+        crate::prop::started_program();
         self.ctx.launch(&opts).map_err(|e| {
             Outcome::error(format!(
                 "could not start {}: {e}",
