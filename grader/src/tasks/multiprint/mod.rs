@@ -257,10 +257,11 @@ fn no_busy_wait(ctx: &CheckCtx) -> Outcome {
         judge::all_printed(&s.lines, p)
     });
     // A first window without the spinner: a program under IDLE_CPU_FLOOR is under the
-    // limit however busy the machine is, so only a program above it costs a second
-    // window, measured against the spinner (most programs wait by blocking).
+    // limit however busy the machine is. Only a program above it, or one whose threads
+    // were often found runnable (a spinner that a loaded machine starves of CPU), costs a
+    // second window, judged against the spinner as before (most programs wait by blocking).
     let mut measured = idle_window(&mut program, false);
-    if matches!(measured, Ok(m) if m.share() >= IDLE_CPU_FLOOR) {
+    if matches!(measured, Ok(m) if m.share() >= IDLE_CPU_FLOOR || m.runnable >= 0.5) {
         measured = idle_window(&mut program, true);
     }
     let m = match measured {
@@ -300,6 +301,10 @@ struct IdleUse {
     cpu: f64,
     window: f64,
     reachable: f64,
+    /// Share of looks (first window only) that found a thread of the program running or
+    /// waiting to run: near 1 for a spinning program however little CPU a loaded machine
+    /// gives it, near 0 for one that waits by blocking.
+    runnable: f64,
 }
 
 impl IdleUse {
@@ -324,11 +329,16 @@ fn idle_window(program: &mut crate::process::Program, spin: bool) -> Result<Idle
     // A spinning thread of the grader's own measures what an always-runnable thread gets
     // here and now: on a loaded machine a spinning program gets less than a core, and the
     // limit scales with it (never below IDLE_CPU_FLOOR).
-    let reachable = if spin {
-        spinner_share(IDLE_WINDOW)
+    let (reachable, runnable) = if spin {
+        (spinner_share(IDLE_WINDOW), 1.0)
     } else {
-        std::thread::sleep(IDLE_WINDOW);
-        1.0
+        let (mut looks, mut busy) = (0u32, 0u32);
+        while start.elapsed() < IDLE_WINDOW {
+            std::thread::sleep(Duration::from_millis(25));
+            looks += 1;
+            busy += u32::from(any_thread_runnable(pid));
+        }
+        (1.0, f64::from(busy) / f64::from(looks.max(1)))
     };
     let after = procfs::cpu_ticks(pid);
     let window = start.elapsed().as_secs_f64();
@@ -348,6 +358,24 @@ fn idle_window(program: &mut crate::process::Program, spin: bool) -> Result<Idle
         cpu,
         window,
         reachable,
+        runnable,
+    })
+}
+
+/// Whether a thread of `pid` is running or waiting for a core (state `R` in
+/// `/proc/PID/task/TID/stat`).
+fn any_thread_runnable(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().any(|t| {
+        std::fs::read_to_string(t.path().join("stat"))
+            .ok()
+            .and_then(|stat| {
+                stat.rsplit_once(')')
+                    .map(|(_, rest)| rest.trim_start().starts_with('R'))
+            })
+            .unwrap_or(false)
     })
 }
 
