@@ -28,6 +28,11 @@ pub(crate) const SHRINK_STEPS: u32 = 24;
 /// answers, or a case that moves megabytes, is not run dozens of times.
 pub(crate) const SLOW_RUN: u32 = 12;
 
+/// Steps charged for a run that started a program (a server that serves one client and
+/// exits needs a process per case): at most 6 such runs per shrink. Whether a run starts
+/// one is the program's behaviour, so the budget stays deterministic.
+pub const START_RUN: u32 = 4;
+
 /// A run this long counts as slow even when no deadline of its own was waited out (a
 /// megabyte stream read slowly, a program that waits before it answers). Far above what
 /// a fast case takes on a loaded machine (tens of milliseconds), so the budget stays a
@@ -36,10 +41,16 @@ pub(crate) const SLOW: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A last bound on shrinking, in wall-clock time, for programs slow in ways no step count
 /// foresees; only such a pathological run may show another case on another run.
-const SHRINK_CAP: std::time::Duration = std::time::Duration::from_secs(8);
+const SHRINK_CAP: std::time::Duration = std::time::Duration::from_secs(4);
 
 thread_local! {
     static WAITED: Cell<bool> = const { Cell::new(false) };
+    static STARTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Tells the property engine that the case running on this thread started a program.
+pub fn started_program() {
+    STARTED.with(|s| s.set(true));
 }
 
 /// Tells the property engine that the case running on this thread waited out one of its
@@ -49,13 +60,22 @@ pub(crate) fn waited_out() {
     WAITED.with(|w| w.set(true));
 }
 
-/// Runs `test` and says whether it was slow: it waited out a deadline, or took [`SLOW`].
-fn timed<T>(test: impl FnOnce() -> T) -> (T, bool) {
+/// Runs `test` and says what it cost in shrink steps: [`SLOW_RUN`] when it waited out a
+/// deadline or took [`SLOW`], [`START_RUN`] when it started a program, else 1.
+fn timed<T>(test: impl FnOnce() -> T) -> (T, u32) {
     WAITED.with(|w| w.set(false));
+    STARTED.with(|s| s.set(false));
     let start = std::time::Instant::now();
     let out = test();
     let slow = start.elapsed() >= SLOW;
-    (out, WAITED.with(|w| w.replace(false)) || slow)
+    let cost = if WAITED.with(|w| w.replace(false)) || slow {
+        SLOW_RUN
+    } else if STARTED.with(|s| s.replace(false)) {
+        START_RUN
+    } else {
+        1
+    };
+    (out, cost)
 }
 
 /// Why a case did not pass.
@@ -103,6 +123,38 @@ pub(crate) fn check<S: Strategy>(
     run(&ctx.rng_seed(), cases, strategy, show, test)
 }
 
+/// The first `cases` values [`check`] would draw from `strategy` for this check (same
+/// seed, same order), for a check that runs them otherwise than one case at a time.
+pub fn draw<S: Strategy>(ctx: &CheckCtx, cases: u32, strategy: &S) -> Vec<S::Value> {
+    draw_seeded(&ctx.rng_seed(), cases, strategy)
+}
+
+fn draw_seeded<S: Strategy>(seed: &[u8; 32], cases: u32, strategy: &S) -> Vec<S::Value> {
+    // The runner itself draws them (a test that passes and keeps each value), so they are
+    // the very cases a property run tests, whatever proptest's drawing does inside.
+    let mut runner = TestRunner::new_with_rng(
+        config(cases),
+        TestRng::from_seed(RngAlgorithm::ChaCha, seed),
+    );
+    let drawn = RefCell::new(Vec::new());
+    let _ = runner.run(strategy, |v| {
+        drawn.borrow_mut().push(v);
+        Ok(())
+    });
+    drawn.into_inner()
+}
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        max_shrink_time: 0,
+        max_shrink_iters: u32::MAX - 1,
+        failure_persistence: None,
+        max_global_rejects: 64,
+        ..Config::default()
+    }
+}
+
 /// [`check`] with an explicit generator seed.
 fn run<S: Strategy>(
     seed: &[u8; 32],
@@ -111,16 +163,8 @@ fn run<S: Strategy>(
     show: impl Fn(&S::Value) -> String,
     test: impl Fn(&S::Value) -> Case,
 ) -> Outcome {
-    let config = Config {
-        cases,
-        max_shrink_time: 0,
-        max_shrink_iters: u32::MAX - 1,
-        failure_persistence: None,
-        max_global_rejects: 64,
-        ..Config::default()
-    };
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, seed);
-    let mut runner = TestRunner::new_with_rng(config, rng);
+    let mut runner = TestRunner::new_with_rng(config(cases), rng);
     // Steps spent since the first failure (the shrink budget).
     let spent: Cell<Option<u32>> = Cell::new(None);
     let first_failure: Cell<Option<std::time::Instant>> = Cell::new(None);
@@ -134,9 +178,9 @@ fn run<S: Strategy>(
         {
             return Ok(());
         }
-        let (verdict, waited) = timed(|| test(&value));
+        let (verdict, cost) = timed(|| test(&value));
         if let Some(n) = spent.get() {
-            spent.set(Some(n + if waited { SLOW_RUN } else { 1 }));
+            spent.set(Some(n + cost));
         }
         match verdict {
             Ok(()) => Ok(()),
@@ -259,6 +303,24 @@ mod tests {
     }
 
     #[test]
+    fn runs_that_start_a_program_cost_more() {
+        let runs = Cell::new(0u32);
+        let o = run(
+            &SEED,
+            8,
+            vec(0u8..=255, 200..400),
+            |v| format!("{v:?}"),
+            |_| {
+                runs.set(runs.get() + 1);
+                started_program();
+                Err(Failure::Program("wrong answer".into()))
+            },
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(runs.get(), 1 + SHRINK_STEPS.div_ceil(START_RUN));
+    }
+
+    #[test]
     fn a_grader_failure_in_a_case_is_an_error_never_a_fail() {
         let n = Cell::new(0);
         let o = run(
@@ -301,6 +363,25 @@ mod tests {
         );
         assert_eq!(o.status, Status::Error, "{}", o.message);
         assert!(o.counterexample.is_none());
+    }
+
+    #[test]
+    fn draw_gives_the_cases_the_property_run_tests() {
+        let seen = RefCell::new(Vec::new());
+        let o = run(
+            &SEED,
+            12,
+            vec(0u8..=255, 1..64),
+            |v| format!("{v:?}"),
+            |v| {
+                seen.borrow_mut().push(v.clone());
+                Ok(())
+            },
+        );
+        assert_eq!(o.status, Status::Pass);
+        let drawn = draw_seeded(&SEED, 12, &vec(0u8..=255, 1..64));
+        assert_eq!(drawn.len(), 12);
+        assert_eq!(drawn, seen.into_inner());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Default for [`Reading::stall`]: seconds without a byte on loopback mean "never".
@@ -45,6 +46,9 @@ pub(crate) struct Reading {
     /// [`HOLD`]): the server then sees the whole request, and its EOF, while most of its
     /// answers still wait to be sent.
     pub hold: bool,
+    /// The answer expected, when known: reading stops at the first byte that differs from
+    /// it (the verdict is certain then; waiting for more would only wait out a deadline).
+    pub expected: Option<Arc<[u8]>>,
 }
 
 /// How long a held reader waits for a writer that makes no progress (a server that
@@ -63,7 +67,14 @@ impl Reading {
             stall: timeout.min(STALL),
             window: None,
             hold: false,
+            expected: None,
         }
+    }
+
+    /// The same reading, stopping at the first byte that differs from `answer`.
+    pub fn expecting(mut self, answer: &[u8]) -> Reading {
+        self.expected = Some(answer.into());
+        self
     }
 }
 
@@ -80,6 +91,8 @@ pub(crate) struct Exchange {
     pub read_error: Option<String>,
     /// A write failed (e.g. broken pipe).
     pub write_error: Option<String>,
+    /// Reading stopped at a byte that differs from the expected answer.
+    pub wrong: bool,
     /// Bytes written before writing stopped.
     pub written: usize,
 }
@@ -97,6 +110,8 @@ impl Exchange {
             parts.push("then the server closed the connection".to_string());
         } else if self.timed_out {
             parts.push("then nothing more came before the deadline".to_string());
+        } else if self.wrong {
+            parts.push("reading stopped at the first wrong byte".to_string());
         }
         parts.join("; ")
     }
@@ -242,7 +257,14 @@ fn read_until(
             }
             Ok(n) => {
                 last_progress = Instant::now();
+                let at = ex.received.len();
                 ex.received.extend_from_slice(&buf[..n]);
+                if let Some(expected) = &reading.expected {
+                    if expected.get(at..at + n) != Some(&buf[..n]) {
+                        ex.wrong = true;
+                        return ex;
+                    }
+                }
                 since_pause += n;
                 if reading.slow && since_pause >= 128 * 1024 {
                     since_pause = 0;
@@ -310,6 +332,32 @@ mod tests {
         let ex = exchange(&stream, &frags, true, &reading);
         assert_eq!(ex.received, b"HELLO");
         assert!(ex.eof && !ex.timed_out, "{ex:?}");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn reading_stops_at_the_first_wrong_byte() {
+        // A server that answers wrongly, then keeps the connection open and silent: the
+        // probe knows the verdict at the first wrong byte and does not wait for more.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let n = s.read(&mut buf).unwrap();
+            s.write_all(&buf[..n]).unwrap();
+            let _ = s.read(&mut buf);
+        });
+        let stream = connect(addr, Duration::from_secs(5)).unwrap();
+        let frags = chunks(b"hello", 5);
+        let reading = Reading::exact(10, Duration::from_secs(30)).expecting(b"HELLOHELLO");
+        let start = Instant::now();
+        let ex = exchange(&stream, &frags, false, &reading);
+        assert!(start.elapsed() < Duration::from_secs(4), "{ex:?}");
+        assert!(ex.wrong && !ex.timed_out, "{ex:?}");
+        assert_eq!(ex.received, b"hello");
+        assert!(ex.ending().contains("first wrong byte"), "{}", ex.ending());
+        drop(stream);
         server.join().unwrap();
     }
 }

@@ -271,31 +271,20 @@ fn no_busy_wait(ctx: &CheckCtx) -> Outcome {
     let printed = run::wait_for(&program, s.work() + Duration::from_secs(10), |p| {
         judge::all_printed(&s.lines, p)
     });
-    let pid = program.pid();
-    let (Ok(before), start) = (procfs::cpu_ticks(pid), Instant::now()) else {
-        return Outcome::fail(format!(
-            "the program ended before it was sent the empty line - it must keep reading lines until an empty one; {}",
-            program.exit_story()
-        ));
-    };
-    // A spinning thread of the grader's own measures what an always-runnable thread gets
-    // here and now: on a loaded machine a spinning program gets less than a core, and the
-    // limit scales with it (never below IDLE_CPU_FLOOR).
-    let reachable = spinner_share(IDLE_WINDOW);
-    let after = procfs::cpu_ticks(pid);
-    let window = start.elapsed().as_secs_f64();
-    let limit = (IDLE_CPU_LIMIT * reachable).max(IDLE_CPU_FLOOR);
-    if program.status().is_some() {
-        return Outcome::fail(format!(
-            "while waiting for more input, the program ended - it must keep reading lines until an empty one; {}",
-            program.exit_story()
-        ));
+    // A first window without the spinner: a program under IDLE_CPU_FLOOR is under the
+    // limit however busy the machine is. Only a program above it, or one whose threads
+    // were often found runnable (a spinner that a loaded machine starves of CPU), costs a
+    // second window, judged against the spinner as before (most programs wait by blocking).
+    let mut measured = idle_window(&mut program, false);
+    if matches!(measured, Ok(m) if m.share() >= IDLE_CPU_FLOOR || m.runnable >= 0.5) {
+        measured = idle_window(&mut program, true);
     }
-    let Ok(after) = after else {
-        return Outcome::error("could not read the program's CPU time from /proc");
+    let m = match measured {
+        Ok(m) => m,
+        Err(o) => return o,
     };
-    let cpu = after.saturating_sub(before) as f64 / procfs::ticks_per_second() as f64;
-    let share = cpu / window;
+    let (cpu, window, share, limit, reachable) =
+        (m.cpu, m.window, m.share(), m.limit(), m.reachable);
     let context = if printed {
         format!(
             "after printing its first line, while {} consumer(s) waited for the next",
@@ -318,6 +307,91 @@ fn no_busy_wait(ctx: &CheckCtx) -> Outcome {
             reachable * 100.0
         ))
     }
+}
+
+/// The program's CPU use over one [`IDLE_WINDOW`], and what an always-runnable thread got
+/// meanwhile (measured by a spinner when `spin`, else taken as a whole core).
+#[derive(Clone, Copy, Debug)]
+struct IdleUse {
+    cpu: f64,
+    window: f64,
+    reachable: f64,
+    /// Share of looks (first window only) that found a thread of the program running or
+    /// waiting to run: near 1 for a spinning program however little CPU a loaded machine
+    /// gives it, near 0 for one that waits by blocking.
+    runnable: f64,
+}
+
+impl IdleUse {
+    fn share(&self) -> f64 {
+        self.cpu / self.window
+    }
+    fn limit(&self) -> f64 {
+        (IDLE_CPU_LIMIT * self.reachable).max(IDLE_CPU_FLOOR)
+    }
+}
+
+/// Measures one idle window of `program`; a program that ended, or whose CPU time cannot
+/// be read, is the check's outcome.
+fn idle_window(program: &mut crate::process::Program, spin: bool) -> Result<IdleUse, Outcome> {
+    let pid = program.pid();
+    let (Ok(before), start) = (procfs::cpu_ticks(pid), Instant::now()) else {
+        return Err(Outcome::fail(format!(
+            "the program ended before it was sent the empty line - it must keep reading lines until an empty one; {}",
+            program.exit_story()
+        )));
+    };
+    // A spinning thread of the grader's own measures what an always-runnable thread gets
+    // here and now: on a loaded machine a spinning program gets less than a core, and the
+    // limit scales with it (never below IDLE_CPU_FLOOR).
+    let (reachable, runnable) = if spin {
+        (spinner_share(IDLE_WINDOW), 1.0)
+    } else {
+        let (mut looks, mut busy) = (0u32, 0u32);
+        while start.elapsed() < IDLE_WINDOW {
+            std::thread::sleep(Duration::from_millis(25));
+            looks += 1;
+            busy += u32::from(any_thread_runnable(pid));
+        }
+        (1.0, f64::from(busy) / f64::from(looks.max(1)))
+    };
+    let after = procfs::cpu_ticks(pid);
+    let window = start.elapsed().as_secs_f64();
+    if program.status().is_some() {
+        return Err(Outcome::fail(format!(
+            "while waiting for more input, the program ended - it must keep reading lines until an empty one; {}",
+            program.exit_story()
+        )));
+    }
+    let Ok(after) = after else {
+        return Err(Outcome::error(
+            "could not read the program's CPU time from /proc",
+        ));
+    };
+    let cpu = after.saturating_sub(before) as f64 / procfs::ticks_per_second() as f64;
+    Ok(IdleUse {
+        cpu,
+        window,
+        reachable,
+        runnable,
+    })
+}
+
+/// Whether a thread of `pid` is running or waiting for a core (state `R` in
+/// `/proc/PID/task/TID/stat`).
+fn any_thread_runnable(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().any(|t| {
+        std::fs::read_to_string(t.path().join("stat"))
+            .ok()
+            .and_then(|stat| {
+                stat.rsplit_once(')')
+                    .map(|(_, rest)| rest.trim_start().starts_with('R'))
+            })
+            .unwrap_or(false)
+    })
 }
 
 /// `race-free`: `every-char-once` in several runs at once, each under forced preemption
