@@ -198,8 +198,10 @@ impl CheckCtx<'_> {
         }
     }
 
-    /// Starts the program.
+    /// Starts the program (and tells the property engine that the running case started
+    /// one: it costs more of the shrink budget, [`crate::prop::START_RUN`]).
     pub fn launch(&self, opts: &LaunchOpts) -> std::io::Result<Program> {
+        crate::prop::started_program();
         Program::spawn(&self.launch_spec(opts))
     }
 }

@@ -171,7 +171,6 @@ impl<'a> Server<'a> {
         let mut opts = self.opts.clone();
         opts.port = Some(port);
         self.starts += 1;
-        crate::prop::started_program();
         self.ctx.launch(&opts).map_err(|e| {
             Outcome::error(format!(
                 "could not start {}: {e}",
@@ -203,7 +202,7 @@ impl<'a> Server<'a> {
 
     /// Whether this task's server may serve one client and exit (SPEC section 3), so that
     /// each connection may cost a process start.
-    pub fn may_be_one_shot(&self) -> bool {
+    pub(crate) fn may_be_one_shot(&self) -> bool {
         one_shot_allowed(self.ctx)
     }
 

@@ -72,7 +72,7 @@ impl Reading {
     }
 
     /// The same reading, stopping at the first byte that differs from `answer`.
-    pub fn expecting(mut self, answer: &[u8]) -> Reading {
+    pub(crate) fn expecting(mut self, answer: &[u8]) -> Reading {
         self.expected = Some(answer.into());
         self
     }

@@ -6,11 +6,11 @@
 pub(crate) mod process;
 pub(crate) mod sockets;
 
-#[cfg(test)]
-pub(crate) use process::group_members;
 pub(crate) use process::{
     all, cpu_ticks, fd_count, info, parse_stat, thread_ids, threads, ticks_per_second,
 };
+#[cfg(test)]
+pub(crate) use process::{children, group_members};
 pub(crate) use sockets::{
     available, bound_sockets, listen_queue, ports_of, socket_inodes, Bound, ListenQueue, Proto,
 };

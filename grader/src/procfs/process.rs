@@ -79,6 +79,12 @@ pub(crate) fn all() -> io::Result<Vec<ProcInfo>> {
         .collect())
 }
 
+/// Direct children of `pid`, zombies included (a test's look at what a process forked).
+#[cfg(test)]
+pub(crate) fn children(pid: u32) -> io::Result<Vec<ProcInfo>> {
+    Ok(all()?.into_iter().filter(|p| p.ppid == pid).collect())
+}
+
 /// Processes in process group `pgid` (the tests' look at what a kill left behind).
 #[cfg(test)]
 pub(crate) fn group_members(pgid: u32) -> io::Result<Vec<ProcInfo>> {
