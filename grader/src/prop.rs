@@ -279,8 +279,11 @@ mod tests {
         assert_eq!(runs.get(), 1 + SHRINK_STEPS);
     }
 
-    #[test]
-    fn runs_that_wait_out_a_deadline_cost_more() {
+    /// A run that waited out a deadline, or started a program, costs more of the budget.
+    #[rstest::rstest]
+    #[case::waited_out(waited_out as fn(), SLOW_RUN)]
+    #[case::started_a_program(started_program as fn(), START_RUN)]
+    fn marked_runs_cost_more(#[case] mark: fn(), #[case] cost: u32) {
         let runs = Cell::new(0u32);
         let o = run(
             &SEED,
@@ -289,30 +292,12 @@ mod tests {
             |v| format!("{v:?}"),
             |_| {
                 runs.set(runs.get() + 1);
-                waited_out();
+                mark();
                 Err(Failure::Program("no answer within 5 s".into()))
             },
         );
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(runs.get(), 1 + SHRINK_STEPS.div_ceil(SLOW_RUN));
-    }
-
-    #[test]
-    fn runs_that_start_a_program_cost_more() {
-        let runs = Cell::new(0u32);
-        let o = run(
-            &SEED,
-            8,
-            vec(0u8..=255, 200..400),
-            |v| format!("{v:?}"),
-            |_| {
-                runs.set(runs.get() + 1);
-                started_program();
-                Err(Failure::Program("wrong answer".into()))
-            },
-        );
-        assert_eq!(o.status, Status::Fail);
-        assert_eq!(runs.get(), 1 + SHRINK_STEPS.div_ceil(START_RUN));
+        assert_eq!(runs.get(), 1 + SHRINK_STEPS.div_ceil(cost));
     }
 
     #[test]

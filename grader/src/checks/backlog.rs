@@ -9,7 +9,7 @@
 //! clients to leave may do so with a reset (RST) instead of a normal close, which a
 //! correct worker survives.
 
-use crate::checks::grader_clients as clients;
+use crate::checks::grader_clients;
 use crate::checks::inspect::ordinal;
 use crate::escape;
 use crate::gen::upper;
@@ -135,12 +135,12 @@ pub(crate) fn roll(
         if all.len() == total && all.iter().all(|c| c.answered) {
             return Ok(());
         }
-        let queue = clients::queue(pid, addr.port());
-        if all.len() < total && clients::has_room(queue) {
+        let queue = grader_clients::queue(pid, addr.port());
+        if all.len() < total && grader_clients::has_room(queue) {
             let n = all.len() + 1;
             let message = format!("client {n} of {total}, waiting its turn\n").into_bytes();
             let connected = all.iter().filter(|c| c.stream.is_some()).count();
-            let mut stream = tcp::connect(addr, clients::CONNECT).map_err(|e| {
+            let mut stream = tcp::connect(addr, grader_clients::CONNECT).map_err(|e| {
                 Stuck::Refused(format!(
                     "while {connected} clients were connected, the {} could not connect ({e}); none may be refused: a client beyond the pool waits (in the listen backlog, or accepted and queued by the server)",
                     ordinal(n)

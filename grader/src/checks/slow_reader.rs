@@ -7,7 +7,7 @@
 
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
 use crate::checks::concurrency::{ending, ANSWER};
-use crate::checks::grader_clients as clients;
+use crate::checks::grader_clients;
 use crate::escape;
 use crate::gen::upper;
 use crate::procfs::Proto;
@@ -50,7 +50,7 @@ fn small_buffered(addr: SocketAddr) -> std::io::Result<TcpStream> {
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     socket.set_recv_buffer_size(4096)?;
     socket.set_send_buffer_size(16 << 10)?;
-    socket.connect_timeout(&addr.into(), clients::CONNECT)?;
+    socket.connect_timeout(&addr.into(), grader_clients::CONNECT)?;
     socket.set_nodelay(true)?;
     Ok(socket.into())
 }
@@ -124,9 +124,9 @@ pub(crate) fn slow_reader(ctx: &CheckCtx, opts: LaunchOpts, advice: &str) -> Out
         wait_stalled(&written);
         let sent = written.load(Ordering::Relaxed);
         let message = b"is anybody listening?";
-        let asked = clients::connect(pid, addr)
+        let asked = grader_clients::connect(pid, addr)
             .map_err(|e| format!("could not connect ({e})"))
-            .and_then(|probe| clients::ask(&probe, message, ANSWER));
+            .and_then(|probe| grader_clients::ask(&probe, message, ANSWER));
         if let Err(what) = asked {
             let _ = slow.shutdown(Shutdown::Both);
             return Err(format!(

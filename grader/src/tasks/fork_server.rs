@@ -6,7 +6,7 @@ use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::{ending, ANSWER};
 use crate::checks::served;
 use crate::checks::inspect::{self, family, poll_until, Family};
-use crate::checks::grader_clients as clients;
+use crate::checks::grader_clients;
 use crate::checks::lingering;
 use crate::task::{Concurrency, TaskDef};
 
@@ -59,7 +59,7 @@ fn child_per_client(ctx: &CheckCtx) -> Outcome {
     };
     let mut connected = Vec::new();
     for i in 0..CLIENTS {
-        match clients::connect(pid, addr) {
+        match grader_clients::connect(pid, addr) {
             Ok(s) => connected.push(s),
             Err(e) => {
                 return Outcome::fail(format!(
@@ -109,7 +109,7 @@ fn reaps_children(ctx: &CheckCtx) -> Outcome {
     };
     let look = || family(pid).unwrap_or_default();
     let group: Vec<_> = (0..CLIENTS)
-        .filter_map(|_| clients::connect(pid, addr).ok())
+        .filter_map(|_| grader_clients::connect(pid, addr).ok())
         .collect();
     poll_until(SPAWN, || (look().live >= group.len()).then_some(()));
     // Clients that leave at the same moment, while the parent cannot run: their children
@@ -131,9 +131,9 @@ fn reaps_children(ctx: &CheckCtx) -> Outcome {
     }
     // Only that it is served matters here: the answers are judged by the other checks.
     let message = b"one more client";
-    let last = clients::connect(pid, addr)
+    let last = grader_clients::connect(pid, addr)
         .map_err(|e| format!("could not connect ({e})"))
-        .and_then(|s| clients::served(&s, message, ANSWER));
+        .and_then(|s| grader_clients::served(&s, message, ANSWER));
     if let Err(what) = last {
         return Outcome::fail(format!(
             "after {CLIENTS} clients came and left, one more client sent \"one more client\" and {what}{}",

@@ -6,7 +6,7 @@ use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::{ending, ANSWER};
 use crate::checks::served;
 use crate::checks::inspect::{self, count, family, plural, poll_until, ThreadSampler};
-use crate::checks::grader_clients as clients;
+use crate::checks::grader_clients;
 use crate::checks::slow_reader;
 use crate::procfs;
 use crate::task::{Concurrency, TaskDef};
@@ -66,11 +66,11 @@ fn single_thread(ctx: &CheckCtx) -> Outcome {
     };
     let sampler = ThreadSampler::start(pid);
     let connected: Vec<_> = (0..CLIENTS)
-        .filter_map(|_| clients::connect(pid, addr).ok())
+        .filter_map(|_| grader_clients::connect(pid, addr).ok())
         .collect();
     let mut processes = 0;
     for (i, c) in connected.iter().enumerate() {
-        let served = clients::served(c, format!("client {}\n", i + 1).as_bytes(), ANSWER);
+        let served = grader_clients::served(c, format!("client {}\n", i + 1).as_bytes(), ANSWER);
         processes = processes.max(family(pid).map_or(0, |f| f.live + f.zombies));
         if served.is_err() {
             break;
@@ -113,9 +113,9 @@ fn no_fd_leak(ctx: &CheckCtx) -> Outcome {
         Err(e) => return Outcome::error(format!("could not count the server's descriptors: {e}")),
     };
     for i in 0..CYCLES {
-        let served = clients::connect(pid, addr)
+        let served = grader_clients::connect(pid, addr)
             .map_err(|e| format!("could not connect ({e})"))
-            .and_then(|c| clients::served(&c, format!("visitor {}\n", i + 1).as_bytes(), ANSWER));
+            .and_then(|c| grader_clients::served(&c, format!("visitor {}\n", i + 1).as_bytes(), ANSWER));
         if let Err(what) = served {
             return Outcome::fail(format!(
                 "clients came and left one after another; the {} {what}{}",

@@ -4,7 +4,7 @@
 //! line or the end of stdin closes the connection and ends the client with status 0.
 
 use crate::check::{CheckCtx, CheckDef, Outcome};
-use crate::checks::student_client::{self as client, Stop};
+use crate::checks::student_client::{self, Stop};
 use crate::escape;
 use crate::gen::{self, show_fragments, show_lines, upper};
 use crate::peer::{Answer, Piece, TcpPeer};
@@ -63,7 +63,7 @@ fn whole_answers(peer: &TcpPeer, lines: &[Vec<u8>]) {
 }
 
 fn roundtrip(ctx: &CheckCtx) -> Outcome {
-    client::property::<TcpPeer, _>(
+    student_client::property::<TcpPeer, _>(
         ctx,
         ctx.run.cases,
         vec(gen::line(80, 1024), 1..=8),
@@ -107,7 +107,7 @@ fn show_pieces(lines: &[Vec<Fragment>]) -> String {
 }
 
 fn fragmented_reply(ctx: &CheckCtx) -> Outcome {
-    client::property::<TcpPeer, _>(
+    student_client::property::<TcpPeer, _>(
         ctx,
         ctx.run.cases,
         vec(line_in_pieces(), 1..=6),
@@ -135,7 +135,7 @@ fn long_reply(ctx: &CheckCtx) -> Outcome {
         3 => vec(gen::line_byte(), 1500..=5000),
         1 => vec(gen::line_byte(), 1025..=1100),
     ];
-    client::property::<TcpPeer, _>(
+    student_client::property::<TcpPeer, _>(
         ctx,
         ctx.run.cases.clamp(1, 12),
         vec(long, 1..=3),
@@ -150,9 +150,9 @@ fn long_reply(ctx: &CheckCtx) -> Outcome {
 }
 
 fn empty_line_exits(ctx: &CheckCtx) -> Outcome {
-    client::ending::<TcpPeer>(ctx, &farewell_lines(), Stop::EmptyLine)
+    student_client::ending::<TcpPeer>(ctx, &farewell_lines(), Stop::EmptyLine)
 }
 
 fn stdin_eof(ctx: &CheckCtx) -> Outcome {
-    client::ending::<TcpPeer>(ctx, &farewell_lines(), Stop::EndOfInput)
+    student_client::ending::<TcpPeer>(ctx, &farewell_lines(), Stop::EndOfInput)
 }

@@ -7,7 +7,7 @@ use crate::check::{CheckCtx, CheckDef, LaunchOpts, Outcome};
 use crate::checks::concurrency::ending;
 use crate::checks::served;
 use crate::checks::inspect::{self, count, poll_until};
-use crate::checks::grader_clients as clients;
+use crate::checks::grader_clients;
 use crate::procfs;
 use crate::session::Server;
 use crate::task::{Concurrency, TaskDef};
@@ -56,7 +56,7 @@ fn with_clients<'a>(ctx: &'a CheckCtx<'a>) -> Result<(Server<'a>, usize, Vec<Tcp
         .map_err(|e| Outcome::error(format!("could not read the server's thread count: {e}")))?;
     let mut connected = Vec::new();
     for i in 0..CLIENTS {
-        match clients::connect(pid, addr) {
+        match grader_clients::connect(pid, addr) {
             Ok(s) => connected.push(s),
             Err(e) => {
                 return Err(Outcome::fail(format!(

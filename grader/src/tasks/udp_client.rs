@@ -5,7 +5,7 @@
 //! with status 0.
 
 use crate::check::{CheckCtx, CheckDef, Outcome};
-use crate::checks::student_client::{self as client, Stop};
+use crate::checks::student_client::{self, Stop};
 use crate::gen::{self, show_lines};
 use crate::peer::UdpPeer;
 use crate::task::TaskDef;
@@ -46,7 +46,7 @@ fn farewell_lines() -> Vec<Vec<u8>> {
 }
 
 fn roundtrip(ctx: &CheckCtx) -> Outcome {
-    client::property::<UdpPeer, _>(
+    student_client::property::<UdpPeer, _>(
         ctx,
         ctx.run.cases,
         vec(gen::line(80, 1024), 1..=8),
@@ -58,9 +58,9 @@ fn roundtrip(ctx: &CheckCtx) -> Outcome {
 }
 
 fn empty_datagram_on_exit(ctx: &CheckCtx) -> Outcome {
-    client::ending::<UdpPeer>(ctx, &farewell_lines(), Stop::EmptyLine)
+    student_client::ending::<UdpPeer>(ctx, &farewell_lines(), Stop::EmptyLine)
 }
 
 fn stdin_eof(ctx: &CheckCtx) -> Outcome {
-    client::ending::<UdpPeer>(ctx, &farewell_lines(), Stop::EndOfInput)
+    student_client::ending::<UdpPeer>(ctx, &farewell_lines(), Stop::EndOfInput)
 }

@@ -6,7 +6,7 @@
 use super::{connected, ending};
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
 use crate::checks::evidence;
-use crate::checks::grader_clients as clients;
+use crate::checks::grader_clients;
 use crate::checks::inspect::ordinal;
 use crate::escape;
 use crate::gen;
@@ -74,7 +74,7 @@ fn interleave(
     let (addr, pid) = (server.addr(), server.program().pid());
     let mut streams: Vec<TcpStream> = Vec::new();
     for i in 0..clients {
-        let s = clients::connect(pid, addr).map_err(|e| {
+        let s = grader_clients::connect(pid, addr).map_err(|e| {
             let end = ending(server);
             if i == 0 {
                 if earlier == 0 {
@@ -94,7 +94,7 @@ fn interleave(
         streams.push(s);
     }
     // Let the server take every client before anybody writes (a serial server never does).
-    clients::all_accepted(pid, addr.port(), ACCEPTED);
+    grader_clients::all_accepted(pid, addr.port(), ACCEPTED);
     for step in steps {
         let who = step.who + 1;
         let sent = escape::bytes(&step.data);
@@ -139,7 +139,7 @@ fn lone_hint(what: &str, end: &str, pid: u32, port: u16, advice: Advice) -> Stri
     if !end.is_empty() || !what.starts_with("got no answer within") {
         return String::new();
     }
-    match clients::queue(pid, port).map(|q| q.queued) {
+    match grader_clients::queue(pid, port).map(|q| q.queued) {
         Some(waiting) if waiting > 0 => format!(
             " ({} still waiting to be accepted): {}",
             if waiting == 1 {
@@ -157,7 +157,7 @@ fn lone_hint(what: &str, end: &str, pid: u32, port: u16, advice: Advice) -> Stri
 /// answer that reaches another client ends the wait at once. Returns the verdict on
 /// the answer and what the others received ("" when nothing).
 fn ask_watching(streams: &[TcpStream], who: usize, data: &[u8]) -> (Result<(), String>, String) {
-    if let Err(what) = clients::send(&streams[who], data, STEP_ANSWER) {
+    if let Err(what) = grader_clients::send(&streams[who], data, STEP_ANSWER) {
         return (Err(what), strays(streams, who));
     }
     let expected = gen::upper(data);
@@ -178,7 +178,7 @@ fn ask_watching(streams: &[TcpStream], who: usize, data: &[u8]) -> (Result<(), S
             let verdict = if ex.received.is_empty() {
                 Err("got no answer".to_string())
             } else {
-                clients::judge(&expected, &ex, STEP_ANSWER)
+                grader_clients::judge(&expected, &ex, STEP_ANSWER)
             };
             return (verdict, elsewhere);
         }
@@ -188,7 +188,7 @@ fn ask_watching(streams: &[TcpStream], who: usize, data: &[u8]) -> (Result<(), S
             break;
         }
     }
-    let verdict = clients::judge(&expected, &ex, STEP_ANSWER).map_err(|what| {
+    let verdict = grader_clients::judge(&expected, &ex, STEP_ANSWER).map_err(|what| {
         if evidence::stripped(&expected, &[expected.len()], &ex.received) {
             format!("{what}{STRIPPED}")
         } else {
@@ -208,7 +208,7 @@ fn strays(streams: &[TcpStream], writer: usize) -> String {
         .enumerate()
         .filter(|&(i, _)| i != writer)
         .filter_map(|(i, s)| {
-            let got = clients::unread(s);
+            let got = grader_clients::unread(s);
             (!got.is_empty()).then(|| {
                 format!(
                     "; client {}, which had sent nothing since its last answer, received {}",

@@ -8,7 +8,7 @@ mod isolation;
 pub(crate) use isolation::{isolation, Advice};
 
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
-use crate::checks::grader_clients as clients;
+use crate::checks::grader_clients;
 use crate::checks::inspect::ordinal;
 use crate::escape;
 use crate::procfs::Proto;
@@ -44,7 +44,7 @@ pub(crate) fn concurrent(ctx: &CheckCtx, opts: LaunchOpts, idle: usize, advice: 
     let (addr, pid) = (server.addr(), server.program().pid());
     let mut idle_clients = Vec::new();
     for i in 0..idle {
-        match clients::connect(pid, addr) {
+        match grader_clients::connect(pid, addr) {
             Ok(s) => idle_clients.push(s),
             Err(e) => {
                 let end = ending(&mut server);
@@ -57,7 +57,7 @@ pub(crate) fn concurrent(ctx: &CheckCtx, opts: LaunchOpts, idle: usize, advice: 
     }
     let message = b"anybody there?";
     let start = Instant::now();
-    let probe = match clients::connect(pid, addr) {
+    let probe = match grader_clients::connect(pid, addr) {
         Ok(s) => s,
         Err(e) => {
             let end = ending(&mut server);
@@ -65,11 +65,11 @@ pub(crate) fn concurrent(ctx: &CheckCtx, opts: LaunchOpts, idle: usize, advice: 
                 "while {} connected and idle (connected, nothing sent), a {} client could not even connect within {} s ({e}){end}: {advice}",
                 connected(idle),
                 ordinal(idle + 1),
-                clients::CONNECT.as_secs()
+                grader_clients::CONNECT.as_secs()
             ));
         }
     };
-    match clients::ask(&probe, message, ANSWER) {
+    match grader_clients::ask(&probe, message, ANSWER) {
         Ok(()) => Outcome::pass(format!(
             "while {} connected and idle, a {} was served in {} ms",
             connected(idle),
