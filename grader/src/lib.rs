@@ -16,6 +16,9 @@
 //! is public is documented (`missing_docs`).
 
 #![warn(missing_docs, unreachable_pub)]
+// The crate docs above are the module map for developers, who read them with
+// `cargo doc --document-private-items`: links to private modules are meant.
+#![allow(rustdoc::private_intra_doc_links)]
 
 pub(crate) mod atomic;
 pub(crate) mod batch;
