@@ -3,7 +3,7 @@
 //! the unsharded result, and an interrupted batch that loses nothing and grades nobody
 //! twice. Classes are built from fixture folders in a temporary folder.
 
-use crate::common::{fixtures, grader, seed};
+use crate::common::{fixtures, grader, seed, text};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -33,20 +33,12 @@ fn zip(dir: &Path, name: &str, entries: &[(&str, &[u8])]) {
 }
 
 fn batch(class: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    grader()
-        .arg("batch")
-        .arg(class)
-        .arg("--out")
-        .arg(out)
-        .args(["--seed", &seed(), "--task", "udp-upper"])
-        .args(extra)
+    let mut args = vec!["--task", "udp-upper"];
+    args.extend(extra);
+    crate::common::batch(class, out, &args)
         .timeout(Duration::from_secs(600))
         .output()
         .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn modified(p: PathBuf) -> SystemTime {

@@ -5,7 +5,7 @@
 //! grade changed; and a progress stream whose reader went away. Cheap checks only
 //! (`counter/total`, `tcp-upper/echo` on the good fixtures).
 
-use crate::common::{fixtures, grader, seed};
+use crate::common::{fixtures, grader, seed, text};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -53,19 +53,7 @@ fn student(dir: &Path, name: &str, zipped: bool, files: &[(&str, Vec<u8>)]) {
 
 /// `grader batch CLASS --out OUT` with the test seed unless `extra` gives one.
 fn batch(class: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let seed = seed();
-    let default_seed = ["--seed", seed.as_str()];
-    grader()
-        .arg("batch")
-        .arg(class)
-        .arg("--out")
-        .arg(out)
-        .args(if extra.contains(&"--seed") {
-            &[][..]
-        } else {
-            &default_seed[..]
-        })
-        .args(extra)
+    crate::common::batch(class, out, extra)
         .timeout(Duration::from_secs(300))
         .output()
         .unwrap()
@@ -94,10 +82,6 @@ fn grade_of(row: &BTreeMap<String, String>) -> Vec<(String, String)> {
         .filter(|(k, _)| *k != "note" && *k != "student")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]

@@ -23,6 +23,23 @@ pub fn grader() -> Command {
     cmd
 }
 
+/// `grader batch CLASS --out OUT EXTRA...` with the test seed, unless `extra` gives one;
+/// the caller sets its timeout and runs it.
+pub fn batch(class: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut cmd = grader();
+    cmd.arg("batch").arg(class).arg("--out").arg(out);
+    if !extra.contains(&"--seed") {
+        cmd.args(["--seed", &seed()]);
+    }
+    cmd.args(extra);
+    cmd
+}
+
+/// A process's output as text (lossy: a student's bytes may be anything).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
 /// The seed of graded runs: fixed so a failure reproduces, overridable to explore
 /// (`GRADER_TEST_SEED=7 cargo test`).
 pub fn seed() -> String {

@@ -6,7 +6,7 @@
 //! summary lines hold no raw control or bidi character. The secret is a marker file of the
 //! test's own, next to the submission.
 
-use crate::common::{fixtures, grader, seed};
+use crate::common::{fixtures, grader, seed, text};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
@@ -55,10 +55,6 @@ fn hostile_manifest(dir: &Path, how: &str, secret: &Path) {
         "dev-zero" => symlink("/dev/zero", &manifest).unwrap(),
         other => panic!("{other}"),
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Every file under `dir`, with its bytes.
