@@ -31,19 +31,6 @@ const FILL: Duration = Duration::from_secs(20);
 /// Deadline for reading every answer back at the end.
 const READ_BACK: Duration = Duration::from_secs(30);
 
-/// Printable text, cheap to make in bulk.
-fn text(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            b"abcdefghijklmnopqrstuvwxyz ABC0123456789\n"[(x % 41) as usize]
-        })
-        .collect()
-}
-
 /// A client with small kernel buffers, so that what it does not read stays in the
 /// server's buffers rather than its own.
 fn small_buffered(addr: SocketAddr) -> std::io::Result<TcpStream> {
@@ -108,7 +95,7 @@ pub(crate) fn slow_reader(ctx: &CheckCtx, opts: LaunchOpts, advice: &str) -> Out
         Ok(s) => s,
         Err(e) => return Outcome::fail(format!("could not connect ({e}){}", ending(&mut server))),
     };
-    let data = text(TOTAL, ctx.run.seed);
+    let data = crate::gen::bulk_text(TOTAL, ctx.run.seed);
     let written = AtomicUsize::new(0);
     let verdict = std::thread::scope(|scope| {
         scope.spawn(|| {

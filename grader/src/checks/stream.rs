@@ -314,15 +314,7 @@ struct Large {
 
 impl Large {
     fn bytes(&self) -> Vec<u8> {
-        let mut x = self.seed | 1;
-        (0..self.len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                b" abcdefghijklmnopqrstuvwxyzABC0123456789\n"[(x % 41) as usize]
-            })
-            .collect()
+        crate::gen::bulk_text(self.len, self.seed)
     }
 }
 
@@ -458,7 +450,7 @@ pub(crate) fn eof(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
     let shown =
         |fragments: &Vec<Fragment>| format!("sent {}, then half-closed", show_fragments(fragments));
     let case = |addr, fragments: &Vec<Fragment>| {
-        roundtrip(addr, fragments, &eof_reading(joined(fragments).len()))
+        roundtrip(addr, fragments, &eof_reading(joined_len(fragments)))
     };
     let batch = two_connections(
         ctx,
@@ -483,7 +475,7 @@ pub(crate) fn eof(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
     }];
     let tail = eof_tail();
     fragments.extend(tail.iter().cloned());
-    let reading = eof_reading(joined(&fragments).len());
+    let reading = eof_reading(joined_len(&fragments));
     let shown = format!(
         "sent \"the end is near\\n\" + {} of text in {}-byte writes, then half-closed, reading slowly through a {} KiB receive window",
         mib(joined_len(&tail)),
