@@ -7,6 +7,7 @@ mod class;
 mod cli;
 mod common;
 mod containment;
+mod failing_fast;
 mod fixtures;
 mod formats;
 mod hostile_input;

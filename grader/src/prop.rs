@@ -5,6 +5,13 @@
 //! checks' own (proptest's fork and timeout need a test harness, which a binary does not
 //! have).
 //!
+//! A failure should cost little, as a class is mostly failing programs: the first case is
+//! the strategy's simplest value ([`simplest`]), so a program that fails whatever it is
+//! given fails there, on a case that is already the smallest, and is not shrunk; and a
+//! wait for something that never happens (an answer, a close) is paid once: a failure
+//! that waited out a deadline is not shrunk (each smaller case would wait again), and a
+//! shrink stops after the first candidate that waited one out.
+//!
 //! A case ends in one of three ways, and the type says which ([`Case`]): it passes, the
 //! program fails it ([`Failure::Program`]: a counterexample), or the grader could not run
 //! it ([`Failure::Grader`]: no free port, no namespace, a relaunch that could not start).
@@ -12,7 +19,7 @@
 //! shrinking), so `fail` only ever comes from the program.
 
 use crate::check::{CheckCtx, Outcome, Status};
-use proptest::strategy::Strategy;
+use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::cell::{Cell, RefCell};
 
@@ -25,9 +32,10 @@ use std::cell::{Cell, RefCell};
 /// answered "passes" without running (proptest's own cap prints to stderr when it trips).
 pub(crate) const SHRINK_STEPS: u32 = 24;
 
-/// Steps charged for a slow run: at most 2 such runs per shrink, so a program that never
-/// answers, or a case that moves megabytes, is not run dozens of times.
-pub(crate) const SLOW_RUN: u32 = 12;
+/// Steps charged for a slow run (one that waited out a deadline): the whole budget, so a
+/// shrink waits out at most one deadline, and a program that never answers is not waited
+/// on again and again. A first failure that waited one out is not shrunk at all.
+pub(crate) const SLOW_RUN: u32 = SHRINK_STEPS;
 
 /// Steps charged for a run that started a program (a server that serves one client and
 /// exits needs a process per case): at most 6 such runs per shrink. Whether a run starts
@@ -57,20 +65,41 @@ pub(crate) fn waited_out() {
     WAITED.with(|w| w.set(true));
 }
 
-/// Runs `test` and says what it cost in shrink steps: [`SLOW_RUN`] when it waited out a
-/// deadline, [`START_RUN`] when it started a program, else 1.
-fn timed<T>(test: impl FnOnce() -> T) -> (T, u32) {
+/// What a run did that the shrink budget counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Run {
+    /// Nothing special: 1 step.
+    Plain,
+    /// It started a program: [`START_RUN`] steps.
+    Started,
+    /// It waited out a deadline: [`SLOW_RUN`] steps.
+    Waited,
+}
+
+impl Run {
+    fn steps(self) -> u32 {
+        match self {
+            Run::Plain => 1,
+            Run::Started => START_RUN,
+            Run::Waited => SLOW_RUN,
+        }
+    }
+}
+
+/// Runs `test` and says what it did ([`Run`]): waiting out a deadline counts over
+/// starting a program.
+fn timed<T>(test: impl FnOnce() -> T) -> (T, Run) {
     WAITED.with(|w| w.set(false));
     STARTED.with(|s| s.set(false));
     let out = test();
-    let cost = if WAITED.with(|w| w.replace(false)) {
-        SLOW_RUN
+    let run = if WAITED.with(|w| w.replace(false)) {
+        Run::Waited
     } else if STARTED.with(|s| s.replace(false)) {
-        START_RUN
+        Run::Started
     } else {
-        1
+        Run::Plain
     };
-    (out, cost)
+    (out, run)
 }
 
 /// Why a case did not pass.
@@ -105,9 +134,10 @@ impl Failure {
 /// The result of one case: `Ok` when it passes.
 pub(crate) type Case = Result<(), Failure>;
 
-/// Runs `test` on `cases` values drawn from `strategy`. `show` renders a value for the
-/// report. Passing says how many cases ran; a program failure gives the smallest case's
-/// message; a grader failure makes the check `error`.
+/// Runs `test` on `cases` values of `strategy`: its simplest value first, then values
+/// drawn at random. `show` renders a value for the report. Passing says how many cases
+/// ran; a program failure gives the smallest case's message; a grader failure makes the
+/// check `error`.
 pub(crate) fn check<S: Strategy>(
     ctx: &CheckCtx,
     cases: u32,
@@ -115,13 +145,75 @@ pub(crate) fn check<S: Strategy>(
     show: impl Fn(&S::Value) -> String,
     test: impl Fn(&S::Value) -> Case,
 ) -> Outcome {
-    run(&ctx.rng_seed(), cases, strategy, show, test)
+    run(
+        &ctx.rng_seed(),
+        cases,
+        First::Simplest,
+        strategy,
+        show,
+        test,
+    )
 }
 
-/// The first `cases` values [`check`] would draw from `strategy` for this check (same
-/// seed, same order), for a check that runs them otherwise than one case at a time.
+/// [`check`] with every case drawn at random, for a strategy whose simplest value is not
+/// a cheap case (`large`'s is a megabyte written one byte at a time).
+pub(crate) fn check_drawn<S: Strategy>(
+    ctx: &CheckCtx,
+    cases: u32,
+    strategy: S,
+    show: impl Fn(&S::Value) -> String,
+    test: impl Fn(&S::Value) -> Case,
+) -> Outcome {
+    run(&ctx.rng_seed(), cases, First::Drawn, strategy, show, test)
+}
+
+/// The first `cases` values [`check`] would run for this check (same seed, same order:
+/// the simplest value, then the drawn ones), for a check that runs them otherwise than
+/// one case at a time. When the first of them fails alone, it is the smallest failing
+/// case ([`simplest`]), as [`check`] would report it.
 pub(crate) fn draw<S: Strategy>(ctx: &CheckCtx, cases: u32, strategy: &S) -> Vec<S::Value> {
-    draw_seeded(&ctx.rng_seed(), cases, strategy)
+    cases_of(&ctx.rng_seed(), cases, strategy)
+}
+
+/// The simplest value of `strategy`, then drawn ones: `cases` in all.
+fn cases_of<S: Strategy>(seed: &[u8; 32], cases: u32, strategy: &S) -> Vec<S::Value> {
+    let mut values: Vec<S::Value> = simplest(seed, strategy)
+        .into_iter()
+        .take(cases as usize)
+        .collect();
+    let drawn = cases.saturating_sub(values.len() as u32);
+    values.extend(draw_seeded(seed, drawn, strategy));
+    values
+}
+
+/// Most simplifications tried for [`simplest`] (a bound for strategies that shrink
+/// slowly; the text and fragment strategies need a few dozen).
+const SIMPLIFY_STEPS: u32 = 100_000;
+
+/// The simplest value of `strategy`: a value drawn with `seed`, simplified as far as its
+/// shrinker goes (each step taken as if the simpler value still failed). No program runs,
+/// so it is a function of the seed alone. A program that fails it fails on a case that no
+/// shrinking could make smaller (one fragment of one byte, the fewest clients writing
+/// once), so it needs no shrinking; `None` when the strategy could not draw a value.
+fn simplest<S: Strategy>(seed: &[u8; 32], strategy: &S) -> Option<S::Value> {
+    let mut runner =
+        TestRunner::new_with_rng(config(1), TestRng::from_seed(RngAlgorithm::ChaCha, seed));
+    let mut tree = strategy.new_tree(&mut runner).ok()?;
+    for _ in 0..SIMPLIFY_STEPS {
+        if !tree.simplify() {
+            break;
+        }
+    }
+    Some(tree.current())
+}
+
+/// Which case a property run starts with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum First {
+    /// The strategy's simplest value, then `cases - 1` drawn ones.
+    Simplest,
+    /// `cases` drawn values.
+    Drawn,
 }
 
 fn draw_seeded<S: Strategy>(seed: &[u8; 32], cases: u32, strategy: &S) -> Vec<S::Value> {
@@ -154,12 +246,31 @@ fn config(cases: u32) -> Config {
 fn run<S: Strategy>(
     seed: &[u8; 32],
     cases: u32,
+    first: First,
     strategy: S,
     show: impl Fn(&S::Value) -> String,
     test: impl Fn(&S::Value) -> Case,
 ) -> Outcome {
+    let passed = Outcome::pass(format!("{cases} generated cases passed"));
+    let mut drawn = cases;
+    if let (First::Simplest, Some(value)) = (first, simplest(seed, &strategy)) {
+        if cases == 0 {
+            return passed;
+        }
+        match timed(|| test(&value)).0 {
+            Ok(()) => drawn -= 1,
+            // Already the smallest case: nothing to shrink.
+            Err(Failure::Program(message)) => {
+                return Outcome::fail(message).with_counterexample(show(&value))
+            }
+            Err(Failure::Grader(message)) => return Outcome::error(message),
+        }
+        if drawn == 0 {
+            return passed;
+        }
+    }
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, seed);
-    let mut runner = TestRunner::new_with_rng(config(cases), rng);
+    let mut runner = TestRunner::new_with_rng(config(drawn), rng);
     // Steps spent since the first failure (the shrink budget).
     let spent: Cell<Option<u32>> = Cell::new(None);
     let first_failure: Cell<Option<std::time::Instant>> = Cell::new(None);
@@ -173,14 +284,17 @@ fn run<S: Strategy>(
         {
             return Ok(());
         }
-        let (verdict, cost) = timed(|| test(&value));
+        let (verdict, ran) = timed(|| test(&value));
         if let Some(n) = spent.get() {
-            spent.set(Some(n + cost));
+            spent.set(Some(n + ran.steps()));
         }
         match verdict {
             Ok(()) => Ok(()),
             Err(Failure::Program(message)) => {
-                spent.set(spent.get().or(Some(0)));
+                // A first failure that waited out a deadline is shown as found: each
+                // smaller candidate would wait it out again.
+                let spent_already = if ran == Run::Waited { SHRINK_STEPS } else { 0 };
+                spent.set(spent.get().or(Some(spent_already)));
                 first_failure.set(
                     first_failure
                         .get()
@@ -198,7 +312,7 @@ fn run<S: Strategy>(
         return Outcome::error(message);
     }
     match result {
-        Ok(()) => Outcome::pass(format!("{cases} generated cases passed")),
+        Ok(()) => passed,
         Err(TestError::Fail(reason, value)) => {
             Outcome::fail(reason.message().to_string()).with_counterexample(show(&value))
         }
@@ -228,6 +342,7 @@ mod tests {
         let o = run(
             &SEED,
             32,
+            First::Simplest,
             vec(0u8..=255, 1..64),
             |v| format!("{v:?}"),
             |v| decodes(v),
@@ -245,6 +360,7 @@ mod tests {
                 run(
                     &SEED,
                     32,
+                    First::Simplest,
                     vec(0u8..=255, 1..512),
                     |v| format!("{v:?}"),
                     |v| {
@@ -262,42 +378,144 @@ mod tests {
     #[test]
     fn shrinking_runs_at_most_the_budget() {
         let runs = Cell::new(0u32);
-        let failed_once = Cell::new(false);
         let o = run(
             &SEED,
             8,
+            First::Drawn,
             vec(0u8..=255, 200..400),
             |v| format!("{v:?}"),
             |_| {
                 runs.set(runs.get() + 1);
-                failed_once.set(true);
                 Err(Failure::Program("always".into()))
             },
         );
         assert_eq!(o.status, Status::Fail);
-        assert!(failed_once.get());
         assert_eq!(runs.get(), 1 + SHRINK_STEPS);
     }
 
-    /// A run that waited out a deadline, or started a program, costs more of the budget.
-    #[rstest::rstest]
-    #[case::waited_out(waited_out as fn(), SLOW_RUN)]
-    #[case::started_a_program(started_program as fn(), START_RUN)]
-    fn marked_runs_cost_more(#[case] mark: fn(), #[case] cost: u32) {
+    /// A shrink candidate that started a program costs more of the budget.
+    #[test]
+    fn runs_that_start_a_program_cost_more() {
         let runs = Cell::new(0u32);
         let o = run(
             &SEED,
             8,
+            First::Drawn,
             vec(0u8..=255, 200..400),
             |v| format!("{v:?}"),
             |_| {
                 runs.set(runs.get() + 1);
-                mark();
+                started_program();
+                Err(Failure::Program("wrong answer".into()))
+            },
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(runs.get(), 1 + SHRINK_STEPS.div_ceil(START_RUN));
+    }
+
+    /// A wait for something that never happens is paid once: a first failure that waited
+    /// out a deadline is not shrunk, and is shown as found.
+    #[test]
+    fn a_failure_that_waited_is_not_shrunk() {
+        let runs = Cell::new(0u32);
+        let first = RefCell::new(None);
+        let o = run(
+            &SEED,
+            8,
+            First::Drawn,
+            vec(0u8..=255, 200..400),
+            |v| format!("{v:?}"),
+            |v| {
+                runs.set(runs.get() + 1);
+                first.borrow_mut().get_or_insert_with(|| format!("{v:?}"));
+                waited_out();
                 Err(Failure::Program("no answer within 5 s".into()))
             },
         );
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(runs.get(), 1 + SHRINK_STEPS.div_ceil(cost));
+        assert_eq!(runs.get(), 1);
+        assert_eq!(o.counterexample, first.into_inner());
+    }
+
+    /// A shrink after a quick failure waits out at most one deadline: the first candidate
+    /// that waits one out spends the budget.
+    #[test]
+    fn a_shrink_waits_out_at_most_one_deadline() {
+        let (runs, waits) = (Cell::new(0u32), Cell::new(0u32));
+        let o = run(
+            &SEED,
+            8,
+            First::Drawn,
+            vec(0u8..=255, 200..400),
+            |v| format!("{v:?}"),
+            |_| {
+                runs.set(runs.get() + 1);
+                if runs.get() > 1 {
+                    waits.set(waits.get() + 1);
+                    waited_out();
+                }
+                Err(Failure::Program("no answer".into()))
+            },
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!((runs.get(), waits.get()), (2, 1));
+    }
+
+    /// The first case is the strategy's simplest value: a program that fails whatever it
+    /// gets fails there, once, on a case no shrinking could make smaller.
+    #[test]
+    fn a_program_that_fails_everything_fails_once_on_the_simplest_case() {
+        let runs = Cell::new(0u32);
+        let o = run(
+            &SEED,
+            16,
+            First::Simplest,
+            vec(0u8..=255, 1..64),
+            |v| format!("{v:?}"),
+            |_| {
+                runs.set(runs.get() + 1);
+                waited_out();
+                Err(Failure::Program("never closed".into()))
+            },
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(runs.get(), 1);
+        assert_eq!(o.counterexample.as_deref(), Some("[0]"));
+        assert_eq!(o.message, "never closed");
+    }
+
+    /// The simplest value is one of the `cases` cases, not one more.
+    #[test]
+    fn a_passing_program_runs_exactly_the_cases() {
+        let seen = RefCell::new(Vec::new());
+        let o = run(
+            &SEED,
+            12,
+            First::Simplest,
+            vec(0u8..=255, 1..64),
+            |v| format!("{v:?}"),
+            |v| {
+                seen.borrow_mut().push(v.clone());
+                Ok(())
+            },
+        );
+        assert_eq!(o.status, Status::Pass);
+        assert_eq!(o.message, "12 generated cases passed");
+        let seen = seen.into_inner();
+        assert_eq!(seen.len(), 12);
+        assert_eq!(seen[0], vec![0]);
+    }
+
+    #[test]
+    fn the_simplest_value_is_the_bottom_of_the_shrinker() {
+        let fragments = simplest(&SEED, &crate::gen::text_fragments()).unwrap();
+        assert_eq!(fragments.len(), 1, "{fragments:?}");
+        assert_eq!(fragments[0].data, b"a");
+        // Another seed, the same bottom.
+        assert_eq!(
+            simplest(&[9; 32], &crate::gen::text_fragments()),
+            Some(fragments)
+        );
     }
 
     #[test]
@@ -306,6 +524,7 @@ mod tests {
         let o = run(
             &SEED,
             16,
+            First::Drawn,
             0u32..1000,
             |v| v.to_string(),
             |_| {
@@ -330,6 +549,7 @@ mod tests {
         let o = run(
             &SEED,
             16,
+            First::Drawn,
             vec(0u8..=255, 1..64),
             |v| format!("{v:?}"),
             |v| {
@@ -351,6 +571,7 @@ mod tests {
         let o = run(
             &SEED,
             12,
+            First::Simplest,
             vec(0u8..=255, 1..64),
             |v| format!("{v:?}"),
             |v| {
@@ -359,7 +580,7 @@ mod tests {
             },
         );
         assert_eq!(o.status, Status::Pass);
-        let drawn = draw_seeded(&SEED, 12, &vec(0u8..=255, 1..64));
+        let drawn = cases_of(&SEED, 12, &vec(0u8..=255, 1..64));
         assert_eq!(drawn.len(), 12);
         assert_eq!(drawn, seen.into_inner());
     }

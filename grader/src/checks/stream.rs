@@ -200,6 +200,10 @@ enum Batch {
     Passed(Outcome),
     /// A case failed on the long connection: the message and the rounds sent on it.
     Failed(String, String),
+    /// The first connection's case, the strategy's simplest value ([`prop::draw`]), failed
+    /// on a process of its own: that is already the smallest failing case, the property
+    /// run's verdict, and running it again would only wait again.
+    Smallest(Outcome),
 }
 
 impl Batch {
@@ -207,7 +211,7 @@ impl Batch {
     /// a failure only the long connection showed is still a failure.
     fn settle(self, property: impl FnOnce() -> Outcome) -> Outcome {
         let property = match self {
-            Batch::Passed(o) => return o,
+            Batch::Passed(o) | Batch::Smallest(o) => return o,
             _ => property(),
         };
         match self {
@@ -252,9 +256,12 @@ where
         return Batch::NotTried;
     }
     let rest = join(drawn.split_off(1));
-    for value in [&drawn[0], &rest] {
+    for (i, value) in [&drawn[0], &rest].into_iter().enumerate() {
         match server.borrow_mut().run_case(|addr| run(addr, value)) {
             Ok(()) => {}
+            Err(prop::Failure::Program(message)) if i == 0 => {
+                return Batch::Smallest(Outcome::fail(message).with_counterexample(show(value)))
+            }
             Err(prop::Failure::Program(message)) => {
                 let mut shown = show(value);
                 if shown.len() > BATCH_SHOWN {
@@ -341,7 +348,8 @@ pub(crate) fn large(ctx: &CheckCtx, mut opts: LaunchOpts) -> Outcome {
         .prop_map(|(len, chunk, seed)| Large { len, chunk, seed });
     let hint = "; send() was made to accept at most half of each buffer, as a loaded network can, and the program's send() calls were cut short: use sendall(), or loop on send()'s return value";
     let short_sends = || std::fs::metadata(&log).is_ok_and(|m| m.len() > 0);
-    prop::check(
+    // The simplest value is a megabyte in one-byte writes: every case is drawn.
+    prop::check_drawn(
         ctx,
         ctx.run.cases.clamp(1, 2),
         strategy,
