@@ -9,7 +9,9 @@
 //! - a program that sleeps, blocks on a socket or a pipe, or is stopped waits for no CPU:
 //!   its deadline passes at `bound` on the clock, on any load (fast "it never happened");
 //! - a program that works but gets little CPU because others run is given the time it lost
-//!   (a correct program is never judged for the machine's load);
+//!   (a correct program is never judged for the machine's load); so is the time it was
+//!   seen in uninterruptible sleep (state `D`: waiting for the kernel, e.g. a fork held up
+//!   by other programs' cgroup moves, memory reclaim, the disk), sampled as it is asked;
 //! - whatever happens, a deadline passes at [`BACKSTOP`] times `bound` on the clock (a
 //!   program spinning on a machine so loaded that it barely runs ends there).
 //!
@@ -39,8 +41,11 @@ pub struct Deadline {
     threads: HashMap<u32, Seen>,
     /// When the threads were last read.
     sampled: Option<Instant>,
-    /// The program's completed waits for a CPU since the deadline was set, as last read.
+    /// The program's completed waits for a CPU since the deadline was set, as last read,
+    /// plus `in_kernel`.
     stalled: Duration,
+    /// Time the program was seen in uninterruptible sleep (state `D`).
+    in_kernel: Duration,
 }
 
 /// One thread's counters (`/proc/PID/task/TID/schedstat`, nanoseconds).
@@ -75,6 +80,7 @@ impl Deadline {
             threads: HashMap::new(),
             sampled: None,
             stalled: Duration::ZERO,
+            in_kernel: Duration::ZERO,
         }
     }
 
@@ -133,13 +139,16 @@ impl Deadline {
             return;
         };
         let now = Instant::now();
+        let since = self.sampled.map(|at| now - at).unwrap_or_default();
         self.sampled = Some(now);
+        let mut in_kernel = false;
         // Threads there at the first look count from now; later ones from their birth.
         let first_look = self.threads.is_empty();
         for tid in crate::procfs::thread_ids(pid).unwrap_or_default() {
             let Some((cpu, delay)) = schedstat(pid, tid) else {
                 continue;
             };
+            in_kernel |= state(pid, tid) == Some('D');
             let seen = self.threads.entry(tid).or_insert(Seen {
                 first: if first_look { delay } else { 0 },
                 delay,
@@ -152,6 +161,12 @@ impl Deadline {
             seen.cpu = seen.cpu.max(cpu);
             seen.delay = seen.delay.max(delay);
         }
+        // A thread in uninterruptible sleep waits for the kernel (a lock shared with other
+        // programs' forks, memory reclaim, the disk), not on anything the program chose:
+        // the time since the last look counts as lost, up to a few looks' worth.
+        if in_kernel {
+            self.in_kernel += since.min(SAMPLE * 4);
+        }
         let ns: u64 = self
             .threads
             .values()
@@ -160,7 +175,7 @@ impl Deadline {
         // Several threads may wait at once; the program cannot lose more than the clock.
         self.stalled = self
             .stalled
-            .max(Duration::from_nanos(ns).min(self.start.elapsed()));
+            .max((Duration::from_nanos(ns) + self.in_kernel).min(self.start.elapsed()));
     }
 
     /// The longest wait for a CPU going on now: a thread that is runnable (`R`) but whose
@@ -188,10 +203,15 @@ fn schedstat(pid: u32, tid: u32) -> Option<(u64, u64)> {
 
 /// True when thread `tid` of `pid` is runnable (state `R`).
 fn runnable(pid: u32, tid: u32) -> bool {
+    state(pid, tid) == Some('R')
+}
+
+/// The state letter of thread `tid` of `pid`.
+fn state(pid: u32, tid: u32) -> Option<char> {
     std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat"))
         .ok()
         .and_then(|text| crate::procfs::parse_stat(&text))
-        .is_some_and(|s| s.state == 'R')
+        .map(|s| s.state)
 }
 
 #[cfg(test)]
