@@ -17,13 +17,15 @@ use crate::gen::upper;
 use crate::peer::heard::Heard;
 use crate::peer::Peer;
 use crate::process::program::indent;
-use crate::process::Program;
+use crate::process::{Deadline, Program};
 use crate::prop::{self, Failure};
 use proptest::strategy::Strategy;
 use std::cell::{Cell, RefCell};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// How long the answers to a case may take ("it never happened" is generous).
+/// How long the answers to a case may take ("it never happened" is generous). This and the
+/// other bounds on the client are in its own time ([`Program::deadline`]: what it waited
+/// for a CPU on a busy machine is given back).
 pub(crate) const ANSWER: Duration = Duration::from_secs(5);
 /// How long the server may wait for the lines of an exit check to arrive and be answered
 /// (not shrunk, so "it never happened" can be generous: verdicts must not follow load).
@@ -79,8 +81,8 @@ pub(crate) struct Live<P: Peer> {
     case_from: usize,
     /// An answer printed before the server sent all of it fails (fragmented answers).
     strict: bool,
-    /// When the client was started.
-    born: Instant,
+    /// The client's time to start and get in touch with the server, from its start.
+    startup: Deadline,
     /// The private namespace of this client and its server, when it has one of its own
     /// (dropped last: the sockets inside keep it alive anyway).
     _ns: Option<NetNs>,
@@ -122,6 +124,7 @@ impl<P: Peer> Live<P> {
         })?;
         Ok(Live {
             _ns: ns,
+            startup: program.deadline(STARTUP),
             program,
             peer,
             sent: Vec::new(),
@@ -131,7 +134,6 @@ impl<P: Peer> Live<P> {
             judged: 0,
             case_from: 0,
             strict: false,
-            born: Instant::now(),
         })
     }
 
@@ -205,7 +207,7 @@ impl<P: Peer> Live<P> {
 
     /// Waits until every line sent has its answer printed, judging them as they come.
     pub(crate) fn await_answers(&mut self) -> Result<(), String> {
-        let start = Instant::now();
+        let mut answer = self.program.deadline(ANSWER);
         loop {
             let (seen, closed) = self.read_stdout();
             self.judge_answers()?;
@@ -225,19 +227,12 @@ impl<P: Peer> Live<P> {
                     ))
                 };
             }
-            let mut limit = start + ANSWER;
-            if !self.peer.contacted() {
-                limit = limit.max(self.born + STARTUP);
-            }
-            let now = Instant::now();
-            if closed || now >= limit {
+            if closed || self.passed(&mut answer) {
                 return Err(self.missing_answers(closed));
             }
             self.program
                 .stdout
-                .wait_until((limit - now).min(SLICE), |b| {
-                    b.head.len() > seen || b.closed
-                });
+                .wait_until(SLICE, |b| b.head.len() > seen || b.closed);
         }
     }
 
@@ -245,7 +240,7 @@ impl<P: Peer> Live<P> {
     /// checks judge the ending only, so what the client prints is not looked at (a client
     /// that prints wrongly, or never, still ends right or wrong on its own).
     pub(crate) fn await_heard(&mut self) -> Result<(), String> {
-        let start = Instant::now();
+        let mut heard = self.program.deadline(HEARD);
         loop {
             if self.peer.wait_answered(&self.sent, SLICE) {
                 return Ok(());
@@ -253,18 +248,20 @@ impl<P: Peer> Live<P> {
             if let Heard::Wrong(why) = self.peer.heard(&self.sent, self.case_from) {
                 return Err(why);
             }
-            let mut limit = start + HEARD;
-            if !self.peer.contacted() {
-                limit = limit.max(self.born + STARTUP);
-            }
             let exited = self.program.status().is_some();
-            if exited || Instant::now() >= limit {
+            if exited || self.passed(&mut heard) {
                 if self.peer.wait_answered(&self.sent, Duration::ZERO) {
                     return Ok(());
                 }
                 return Err(self.unheard(exited));
             }
         }
+    }
+
+    /// True when `deadline` has passed and so has the client's time to start, unless it
+    /// got in touch with the server already.
+    fn passed(&mut self, deadline: &mut Deadline) -> bool {
+        deadline.passed() && (self.peer.contacted() || self.startup.passed())
     }
 
     /// Why the server never got every line of the case.

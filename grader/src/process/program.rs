@@ -8,6 +8,7 @@
 //! program itself, as the host sees it.
 
 use super::capture::Capture;
+use super::deadline::Deadline;
 use super::exits;
 use crate::contain::{self, cgroup::ProgramCgroup, cookie, registry};
 use std::io::Write;
@@ -15,7 +16,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Bytes of stdout or stderr kept per program; the rest is read and counted, not kept.
 pub const OUTPUT_CAP: usize = 4 * 1024 * 1024;
@@ -254,19 +255,37 @@ impl Program {
         self.status
     }
 
-    /// Waits for the program to end, at most `timeout`; polls fast at first, then slower.
+    /// A deadline of `bound` of this program's own time, from now (see [`Deadline`]: the
+    /// time it waited for a CPU on a busy machine is given back).
+    pub fn deadline(&self, bound: Duration) -> Deadline {
+        Deadline::start(self.pid(), bound)
+    }
+
+    /// Waits for the program to end, at most `timeout` of its own time ([`Program::deadline`]);
+    /// polls fast at first, then slower.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
+        if timeout.is_zero() {
+            return self.status();
+        }
+        let mut deadline = self.deadline(timeout);
+        self.wait_exit_until(&mut deadline)
+    }
+
+    /// Waits for the program to end until `deadline` passes.
+    pub fn wait_exit_until(&mut self, deadline: &mut Deadline) -> Option<ExitStatus> {
         let mut pause = Duration::from_micros(200);
         loop {
             if let Some(status) = self.status() {
                 return Some(status);
             }
-            let now = Instant::now();
-            if now >= deadline {
+            if deadline.passed() {
                 return None;
             }
-            std::thread::sleep(pause.min(deadline - now));
+            std::thread::sleep(
+                pause
+                    .min(deadline.remaining())
+                    .max(Duration::from_micros(100)),
+            );
             pause = (pause * 2).min(Duration::from_millis(10));
         }
     }
@@ -300,10 +319,11 @@ impl Program {
         self.close_stdin();
         self.note_exit();
         if self.status().is_none() {
+            // The grader's own clock: a program that ignores SIGTERM is not waited for.
             self.signal_group(libc::SIGTERM);
-            if self.wait_exit(GRACE).is_none() {
+            if self.wait_exit_until(&mut Deadline::wall(GRACE)).is_none() {
                 self.signal_group(libc::SIGKILL);
-                self.wait_exit(Duration::from_secs(5));
+                self.wait_exit_until(&mut Deadline::wall(Duration::from_secs(5)));
             }
         }
         // Children left in the group (a fork server's) go too, and then whatever left the
@@ -464,6 +484,7 @@ impl Drop for Program {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     fn sh(script: &str) -> Launch {
         Launch {

@@ -8,7 +8,8 @@ use crate::procfs::{self, Proto};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-/// How long a server may take to start listening (SPEC section 4).
+/// How long a server may take to start listening (SPEC section 4), in its own time: the
+/// time it waited for a CPU on a busy machine is given back ([`super::deadline`]).
 pub const STARTUP: Duration = Duration::from_secs(10);
 
 /// How long a program listening on other ports only is given before that is its verdict.
@@ -55,7 +56,8 @@ impl NotReady {
     }
 }
 
-/// Waits until `port` is bound for `proto` in the program's network namespace.
+/// Waits until `port` is bound for `proto` in the program's network namespace, at most
+/// `timeout` of the program's own time.
 pub fn wait_bound(
     program: &mut Program,
     proto: Proto,
@@ -66,6 +68,7 @@ pub fn wait_bound(
         return wait_by_connecting(program, proto, port, timeout);
     }
     let start = Instant::now();
+    let mut deadline = program.deadline(timeout);
     let mut pause = Duration::from_micros(500);
     loop {
         if program.status().is_some() {
@@ -82,11 +85,15 @@ pub fn wait_bound(
                 return Err(NotReady::WrongPort(ports));
             }
         }
-        if elapsed >= timeout {
+        if deadline.passed() {
             let story = program.exit_story();
             return Err(NotReady::Timeout(story));
         }
-        std::thread::sleep(pause);
+        std::thread::sleep(
+            pause
+                .min(deadline.remaining())
+                .max(Duration::from_micros(100)),
+        );
         pause = (pause * 2).min(Duration::from_millis(4));
     }
 }
@@ -133,6 +140,7 @@ fn wait_by_connecting(
     timeout: Duration,
 ) -> Result<(), NotReady> {
     let start = Instant::now();
+    let mut deadline = program.deadline(timeout);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     loop {
         if program.status().is_some() {
@@ -145,7 +153,7 @@ fn wait_by_connecting(
             Proto::Udp if start.elapsed() > Duration::from_millis(300) => return Ok(()),
             _ => {}
         }
-        if start.elapsed() >= timeout {
+        if deadline.passed() {
             return Err(NotReady::Timeout(program.exit_story()));
         }
         std::thread::sleep(Duration::from_millis(10));

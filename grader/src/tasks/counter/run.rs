@@ -10,7 +10,8 @@ use crate::process::Program;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
-/// How long one run may take: generous, a correct program needs well under a second.
+/// How long one run may take, in the program's own time ([`crate::process::Deadline`]):
+/// generous, a correct program needs well under a second.
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// How often a running program is looked at (exit, and `/proc/PID/task` when sampling).
@@ -87,11 +88,12 @@ pub(super) fn run(
         .map_err(|e| Outcome::error(format!("could not start the program: {e}")))?;
     let pid = program.pid();
     let started = Instant::now();
+    let mut deadline = program.deadline(DEADLINE);
     let status = loop {
         if let Some(status) = program.status() {
             break status;
         }
-        if started.elapsed() > DEADLINE {
+        if deadline.passed() {
             program.kill();
             return Err(Outcome::fail(format!(
                 "THREADS={threads}, INCREMENTS={increments}: the program did not finish within {} s (a thread that never ends, or a join() that waits forever?); {}",
