@@ -9,6 +9,7 @@ use crate::event::Event;
 use crate::pool;
 use crate::process::exits;
 use crate::report::{CheckReport, Report, TaskReport, TaskStatus};
+use crate::shared::SharedServer;
 use crate::submission::{copy, hints, interpreter, Found, Submission, TaskEntry};
 use crate::task::Kind;
 use crate::tasks::ALL;
@@ -216,7 +217,8 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         .filter(|t| plan.selection.task(t))
         .map(|t| prepare(plan, t))
         .collect();
-    let jobs: Vec<(usize, &'static CheckDef)> = prepared
+    // Every selected check of every task that can run, in the report's order.
+    let slots: Vec<(usize, &'static CheckDef)> = prepared
         .iter()
         .enumerate()
         .filter(|(_, p)| p.target.is_ok())
@@ -229,20 +231,32 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
                 .map(move |c| (i, *c))
         })
         .collect();
-    on_event(&Event::Started { checks: jobs.len() });
-    let results: Mutex<Vec<Option<CheckReport>>> = Mutex::new(vec![None; jobs.len()]);
+    let jobs = jobs(&prepared, &slots);
+    on_event(&Event::Started {
+        checks: slots.len(),
+    });
+    let results: Mutex<Vec<Option<CheckReport>>> = Mutex::new(vec![None; slots.len()]);
     let submission = plan.submission.dir.display().to_string();
     pool::run(jobs.len(), plan.jobs, &AtomicBool::new(false), |n| {
-        let (task, def) = jobs[n];
-        let Ok(target) = &prepared[task].target else {
+        let job = &jobs[n];
+        let Ok(target) = &prepared[slots[job[0]].0].target else {
             return;
         };
-        let report = run_check(target, def, &plan.settings, &submission);
-        on_event(&Event::CheckFinished {
-            task: &target.id,
-            check: &report,
-        });
-        results.lock().unwrap_or_else(|e| e.into_inner())[n] = Some(report);
+        let done = |slot: usize, report: CheckReport| {
+            on_event(&Event::CheckFinished {
+                task: &target.id,
+                check: &report,
+            });
+            results.lock().unwrap_or_else(|e| e.into_inner())[slot] = Some(report);
+        };
+        let checks: Vec<(usize, &CheckDef)> = job.iter().map(|&s| (s, slots[s].1)).collect();
+        match checks.as_slice() {
+            [(slot, def)] => done(
+                *slot,
+                run_check(target, def, &plan.settings, &submission, None),
+            ),
+            group => run_group(target, group, &plan.settings, &submission, &done),
+        }
     });
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     let missing: Vec<_> = prepared
@@ -257,10 +271,10 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         .map(|(i, p)| {
             let checks = match &p.target {
                 Err(why) => unrunnable_checks(p, why, plan, &submission),
-                Ok(_) => jobs
+                Ok(_) => slots
                     .iter()
                     .enumerate()
-                    .filter(|(_, j)| j.0 == i)
+                    .filter(|(_, s)| s.0 == i)
                     .filter_map(|(n, _)| results[n].take())
                     .collect(),
             };
@@ -295,6 +309,99 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         problem: None,
         fingerprint: String::new(),
     }
+}
+
+/// The jobs of the pool, as indices into `slots` (task, check): one per check, except
+/// that the selected checks of a task's shared group ([`crate::task::TaskDef::shares_server`]),
+/// when there are two or more, are one job that runs them in order on one server.
+fn jobs(prepared: &[Prepared], slots: &[(usize, &'static CheckDef)]) -> Vec<Vec<usize>> {
+    let shares = |(task, def): &(usize, &CheckDef)| {
+        prepared[*task].entry.kind.shares_server.contains(&def.id)
+    };
+    let mut jobs: Vec<Vec<usize>> = Vec::new();
+    for (n, slot) in slots.iter().enumerate() {
+        let group =
+            shares(slot) && slots.iter().filter(|s| s.0 == slot.0 && shares(s)).count() >= 2;
+        let joined = group
+            && jobs
+                .iter_mut()
+                .find(|job| slots[job[0]].0 == slot.0 && shares(&slots[job[0]]))
+                .map(|job| job.push(n))
+                .is_some();
+        if !joined {
+            jobs.push(vec![n]);
+        }
+    }
+    jobs
+}
+
+/// Runs the checks of a task's shared group. They run one after another on one server
+/// process ([`on_shared_server`]) while they pass; from the first that does not (or from
+/// where the server can no longer be lent), each runs as it does alone, on a server of
+/// its own, and that verdict is the check's: a check's verdict never depends on another.
+fn run_group(
+    target: &Target,
+    group: &[(usize, &CheckDef)],
+    settings: &RunSettings,
+    submission: &str,
+    done: &dyn Fn(usize, CheckReport),
+) {
+    let (kept, spent) = on_shared_server(target, group, settings, submission, done);
+    for (k, (slot, def)) in group.iter().enumerate().skip(kept) {
+        let mut report = run_check(target, def, settings, submission, None);
+        if k == kept {
+            report.duration_ms += spent;
+        }
+        done(*slot, report);
+    }
+}
+
+/// Starts the task's server once and runs the group's checks on it in order, keeping
+/// each pass (and handing it to `done`) while the server is sound and quiet between
+/// checks. Returns how many checks were kept and the time spent on the next one, which
+/// did not pass here and is thrown away to be judged alone.
+fn on_shared_server(
+    target: &Target,
+    group: &[(usize, &CheckDef)],
+    settings: &RunSettings,
+    submission: &str,
+    done: &dyn Fn(usize, CheckReport),
+) -> (usize, u64) {
+    let start = Instant::now();
+    if signals::interrupted().is_some() {
+        return (0, 0);
+    }
+    let _scope = if contain::layers().namespaces() {
+        match netns::Scope::enter() {
+            Ok(scope) => Some(scope),
+            Err(_) => return (0, 0),
+        }
+    } else {
+        None
+    };
+    let first = CheckCtx {
+        target,
+        check: group[0].1.id,
+        run: settings,
+        shared: None,
+    };
+    let Some(server) = SharedServer::start(&first, first.task_launch()) else {
+        return (0, start.elapsed().as_millis() as u64);
+    };
+    // The server's start is the first check's cost, as it is when that check runs alone.
+    let mut started = start.elapsed().as_millis() as u64;
+    for (k, (slot, def)) in group.iter().enumerate() {
+        if signals::interrupted().is_some() || (k > 0 && !server.quiet()) {
+            return (k, 0);
+        }
+        let mut report = run_check(target, def, settings, submission, Some(&server));
+        report.duration_ms += std::mem::take(&mut started);
+        if report.status != Status::Pass || !server.sound() {
+            return (k, report.duration_ms);
+        }
+        done(*slot, report);
+    }
+    (group.len(), 0)
 }
 
 /// Every selected check of a present task that cannot run, with the reason (none for a
@@ -360,17 +467,21 @@ fn task_report(p: &Prepared, checks: Vec<CheckReport>) -> TaskReport {
     task
 }
 
-/// Runs one check, timing it and turning a panic into an `error`.
+/// Runs one check, timing it and turning a panic into an `error`: on a server of its own
+/// (in a private network namespace of its own when the run uses them), or on the task's
+/// `shared` server (in the group's namespace).
 fn run_check(
     target: &Target,
     def: &CheckDef,
     settings: &RunSettings,
     submission: &str,
+    shared: Option<&SharedServer>,
 ) -> CheckReport {
     let ctx = CheckCtx {
         target,
         check: def.id,
         run: settings,
+        shared,
     };
     let start = Instant::now();
     let journal = exits::Journal::default();
@@ -428,9 +539,10 @@ fn with_exits(
 }
 
 /// Runs the check, in a private network namespace when the run uses them (the worker
-/// thread moves in for the check and back afterwards), turning a panic into an `error`.
+/// thread moves in for the check and back afterwards; a check on the shared server stays
+/// in the group's), turning a panic into an `error`.
 fn contained(ctx: &CheckCtx, def: &CheckDef) -> Outcome {
-    let _scope = if contain::layers().namespaces() {
+    let _scope = if ctx.shared.is_none() && contain::layers().namespaces() {
         match netns::Scope::enter() {
             Ok(scope) => Some(scope),
             Err(e) => {
@@ -462,4 +574,183 @@ fn interrupted(when: &str) -> Outcome {
     Outcome::error(format!(
         "interrupted: the grader received {signal} {when}; run it again for a verdict"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instrument::Instrument;
+    use crate::procfs::Proto;
+    use crate::session::Server;
+    use crate::task::{Kind, TaskDef};
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpStream;
+
+    /// A server that tells each client how many clients it has accepted (its first gets
+    /// `1`), then closes the connection once the client has closed its side.
+    const COUNTING: &str = r#"import os, socket, threading
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(os.environ["PORT"])))
+srv.listen(8)
+n = 0
+def serve(conn, k):
+    conn.sendall(b"%d\n" % k)
+    while conn.recv(1024):
+        pass
+    conn.close()
+while True:
+    conn, _ = srv.accept()
+    n += 1
+    threading.Thread(target=serve, args=(conn, n), daemon=True).start()
+"#;
+
+    /// Which server process (pid) each check of [`COUNTING_TASK`] was given, in order.
+    static GIVEN: Mutex<Vec<(&str, u32)>> = Mutex::new(Vec::new());
+
+    /// Connects to the server the check is given, notes its pid, and returns its count.
+    fn client_number(ctx: &CheckCtx) -> Result<u32, Outcome> {
+        let mut server = Server::start(ctx, Proto::Tcp, ctx.task_launch())?;
+        let pid = server.program().pid();
+        GIVEN.lock().unwrap().push((ctx.check, pid));
+        let stream =
+            TcpStream::connect(server.addr()).map_err(|e| Outcome::error(e.to_string()))?;
+        let mut line = String::new();
+        BufReader::new(&stream)
+            .read_line(&mut line)
+            .map_err(|e| Outcome::error(e.to_string()))?;
+        line.trim()
+            .parse()
+            .map_err(|_| Outcome::error(line.clone()))
+    }
+
+    fn where_(ctx: &CheckCtx) -> &'static str {
+        if ctx.shared.is_some() {
+            "on the shared server"
+        } else {
+            "alone"
+        }
+    }
+
+    /// `any` passes on any server; `first-client` only as a server's first client (so it
+    /// fails on the shared server, after `any`); `never` always fails, saying where.
+    static COUNTING_TASK: TaskDef = TaskDef {
+        id: "counting",
+        title: "a server that counts its clients",
+        files: &["counting.py"],
+        checks: &[
+            &CheckDef {
+                id: "any",
+                summary: "passes on any server",
+                run: |ctx| match client_number(ctx) {
+                    Ok(n) => Outcome::pass(format!("client {n}")),
+                    Err(o) => o,
+                },
+            },
+            &CheckDef {
+                id: "first-client",
+                summary: "passes as a server's first client",
+                run: |ctx| match client_number(ctx) {
+                    Ok(1) => Outcome::pass(where_(ctx)),
+                    Ok(n) => Outcome::fail(format!("client {n}, {}", where_(ctx))),
+                    Err(o) => o,
+                },
+            },
+            &CheckDef {
+                id: "never",
+                summary: "always fails",
+                run: |ctx| match client_number(ctx) {
+                    Ok(_) => Outcome::fail(format!("failed {}", where_(ctx))),
+                    Err(o) => o,
+                },
+            },
+            &CheckDef {
+                id: "last",
+                summary: "passes on any server",
+                run: |ctx| match client_number(ctx) {
+                    Ok(n) => Outcome::pass(format!("client {n}")),
+                    Err(o) => o,
+                },
+            },
+        ],
+        shares_server: &["any", "first-client", "never", "last"],
+        ..TaskDef::SERVER
+    };
+
+    fn grade(checks: &[&str]) -> (Report, Vec<(&'static str, u32)>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("counting.py"), COUNTING).unwrap();
+        let table: &[Kind] = &[&COUNTING_TASK];
+        let plan = Plan {
+            submission: Submission::discover_among(dir.path(), "python3", table).unwrap(),
+            selection: Selection {
+                tasks: vec![],
+                checks: checks.iter().map(|c| c.to_string()).collect(),
+            },
+            settings: RunSettings {
+                seed: 1,
+                cases: 4,
+                instrument: Instrument::install().unwrap(),
+                grader_exe: "grader".into(),
+            },
+            python: "python3".into(),
+            jobs: 2,
+        };
+        let report = run(&plan, &|_| {});
+        (report, std::mem::take(&mut *GIVEN.lock().unwrap()))
+    }
+
+    fn pids(given: &[(&str, u32)], check: &str) -> Vec<u32> {
+        given.iter().filter(|g| g.0 == check).map(|g| g.1).collect()
+    }
+
+    /// One test, as the checks note their servers in one static.
+    #[test]
+    fn a_pass_on_the_shared_server_stands_and_anything_else_is_judged_alone() {
+        let (report, given) = grade(&[]);
+        let checks = &report.tasks[0].checks;
+        let status: Vec<(&str, Status, &str)> = checks
+            .iter()
+            .map(|c| (c.id.as_str(), c.status, c.message.as_str()))
+            .collect();
+        assert_eq!(
+            status,
+            [
+                ("any", Status::Pass, "client 1"),
+                // It failed on the shared server (its 2nd client); alone it passes.
+                ("first-client", Status::Pass, "alone"),
+                // After a check that did not pass there, the others run alone.
+                ("never", Status::Fail, "failed alone"),
+                ("last", Status::Pass, "client 1"),
+            ]
+        );
+        let shared = pids(&given, "any");
+        assert_eq!(
+            shared.len(),
+            1,
+            "a pass on the shared server is not run again"
+        );
+        let first = pids(&given, "first-client");
+        assert_eq!(first.len(), 2, "{given:?}");
+        assert_eq!(first[0], shared[0], "it ran on the shared server first");
+        assert_ne!(first[1], shared[0], "then on a server of its own");
+        let (never, last) = (pids(&given, "never"), pids(&given, "last"));
+        assert_eq!((never.len(), last.len()), (1, 1), "{given:?}");
+        let mut all: Vec<u32> = given.iter().map(|g| g.1).collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 4, "four server processes in all: {given:?}");
+        // The report's reproduce line is the check's own.
+        assert!(checks[1]
+            .reproduce
+            .as_deref()
+            .unwrap()
+            .ends_with("--task counting --check first-client --seed 1"));
+
+        // One check selected: nothing is shared.
+        let (report, given) = grade(&["first-client"]);
+        assert_eq!(report.tasks[0].checks[0].status, Status::Pass);
+        assert_eq!(report.tasks[0].checks[0].message, "alone");
+        assert_eq!(pids(&given, "first-client").len(), 1);
+    }
 }

@@ -3,7 +3,9 @@
 //! may serve one client and exit (the lecture's `server1.py`, SPEC section 3): when a
 //! process that served a case answers nothing to the next, the session starts a fresh
 //! process, runs the case again, and from then on starts each case's process ahead of
-//! time (a spare), so one-shot servers cost little more than others.
+//! time (a spare), so one-shot servers cost little more than others. In a task's shared
+//! group ([`crate::shared`]) the session adopts the task's running server instead of
+//! starting one, never replaces it, and gives it back at the end of the check.
 //!
 //! In a private network namespace (see [`crate::contain::netns`]) every server listens on
 //! port 4444, so two processes of one check must never share a namespace: each process
@@ -19,6 +21,7 @@ use crate::process::ready;
 use crate::process::{port, Program};
 use crate::procfs::Proto;
 use crate::prop::Failure;
+use crate::shared::SharedServer;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -81,16 +84,39 @@ pub(crate) struct Server<'a> {
     spare: Option<Spare>,
     /// How many processes were started.
     pub starts: u32,
+    /// The process is the task's shared server ([`crate::shared`]), lent to this check:
+    /// given back, not killed, and never replaced.
+    lent: Option<&'a SharedServer>,
 }
 
 impl<'a> Server<'a> {
     /// Starts the server and waits until it is bound; a server that never gets there is
     /// the check's verdict (`fail`, or `error` when the grader could not start it at all).
+    /// In a shared group ([`CheckCtx::shared`]) it adopts the task's running server
+    /// instead.
     pub(crate) fn start(
         ctx: &'a CheckCtx<'a>,
         proto: Proto,
         opts: LaunchOpts,
     ) -> Result<Server<'a>, Outcome> {
+        if let Some(shared) = ctx.shared {
+            if proto != Proto::Tcp {
+                return Err(shared.spoil("it serves TCP"));
+            }
+            let (program, port) = shared.lend(&opts)?;
+            return Ok(Server {
+                ctx,
+                opts,
+                proto,
+                program: Some(program),
+                port,
+                one_shot: false,
+                used: false,
+                spare: None,
+                starts: 0,
+                lent: Some(shared),
+            });
+        }
         let mut server = Server {
             ctx,
             opts,
@@ -101,6 +127,7 @@ impl<'a> Server<'a> {
             used: false,
             spare: None,
             starts: 0,
+            lent: None,
         };
         server.launch()?;
         Ok(server)
@@ -109,6 +136,7 @@ impl<'a> Server<'a> {
     /// Starts a new process on a new port (the old one, if any, is ended first). A
     /// one-shot server's next process is started ahead, while the current case runs.
     pub(crate) fn launch(&mut self) -> Result<(), Outcome> {
+        self.refuse_if_lent()?;
         self.stop();
         let private = netns::private();
         match self.spare.take() {
@@ -162,9 +190,19 @@ impl<'a> Server<'a> {
 
     /// Starts a new process on `port` (for `reuse-addr`: the same port again).
     pub(crate) fn launch_on(&mut self, port: u16) -> Result<(), Outcome> {
+        self.refuse_if_lent()?;
         self.stop();
         let program = self.spawn(port)?;
         self.adopt(program, port)
+    }
+
+    /// A lent server is never replaced: a check that needs a new process (the lent one
+    /// ended) ends with an `error`, which the runner throws away and judges again alone.
+    fn refuse_if_lent(&self) -> Result<(), Outcome> {
+        match self.lent {
+            Some(shared) => Err(shared.spoil("a check needed a new process")),
+            None => Ok(()),
+        }
     }
 
     fn spawn(&mut self, port: u16) -> Result<Program, Outcome> {
@@ -214,6 +252,9 @@ impl<'a> Server<'a> {
     /// Ends the current process, if any (a spare stays for the next launch).
     pub(crate) fn stop(&mut self) {
         if let Some(mut p) = self.program.take() {
+            if let Some(shared) = self.lent {
+                shared.spoil("a check ended it");
+            }
             p.kill();
         }
     }
@@ -271,6 +312,9 @@ fn one_shot_allowed(ctx: &CheckCtx) -> bool {
 
 impl Drop for Server<'_> {
     fn drop(&mut self) {
+        if let (Some(shared), Some(program)) = (self.lent, self.program.take()) {
+            shared.give_back(program);
+        }
         self.stop();
         self.spare = None;
     }
@@ -326,6 +370,7 @@ conn.close()
             target: &target,
             check: "fragmented",
             run: &run,
+            shared: None,
         };
         let outcome = crate::checks::stream::fragmented(&ctx, LaunchOpts::default());
         assert_eq!(outcome.status, Status::Error, "{outcome:?}");

@@ -39,6 +39,10 @@ pub struct TaskDef {
     /// Its checks, in the SPEC's order (section 4): shared ones (see
     /// [`crate::checks::served`]) by reference, and its own.
     pub checks: &'static [&'static CheckDef],
+    /// The checks that run one after another on one server process, started once per
+    /// task instance ([`crate::shared`]), in this order; empty when each check starts
+    /// its own.
+    pub shares_server: &'static [&'static str],
 }
 
 /// What the shared `concurrent` and `isolation` checks need of a concurrent server.
@@ -81,6 +85,7 @@ impl TaskDef {
         launch: |_| LaunchOpts::default(),
         concurrency: None,
         checks: &[],
+        shares_server: &[],
     };
 
     /// [`TaskDef::PLAIN`] for a server that serves until it is killed.

@@ -32,6 +32,7 @@ pub(crate) static TASK: TaskDef = TaskDef {
     title: "select() multiplexing server",
     files: &["server-select.py"],
     checks: CHECKS,
+    shares_server: served::SHARED_SERVER,
     concurrency: Some(Concurrency::new(CLIENTS, SERIAL, SHARED)),
     ..TaskDef::SERVER
 };

@@ -30,6 +30,7 @@ pub(crate) static TASK: TaskDef = TaskDef {
     title: "thread-per-client server",
     files: &["server-thread.py"],
     checks: CHECKS,
+    shares_server: served::SHARED_SERVER,
     concurrency: Some(Concurrency::new(CLIENTS, SERIAL, SHARED)),
     ..TaskDef::SERVER
 };
