@@ -1,7 +1,10 @@
 //! Running a submission: every selected check of every present task, in parallel on a
-//! fixed number of workers, each check against its own program processes. The runner
-//! emits [`Event`]s and returns the [`Report`]; it never prints. A check that panics is
-//! reported as `error`, so a run always ends with a complete, valid report.
+//! fixed number of workers, the longest jobs first. A check runs against its own program
+//! processes, except the checks of a task's shared group, which are one job that runs
+//! them in order on one server process ([`crate::shared`]) and keeps only their passes
+//! (any other outcome is judged again alone). The runner emits [`Event`]s as each check
+//! finishes and returns the [`Report`] in the table's order; it never prints. A check
+//! that panics is reported as `error`, so a run always ends with a complete, valid report.
 
 use crate::check::{CheckCtx, CheckDef, Outcome, RunSettings, Status, Target};
 use crate::contain::{self, netns, signals};
@@ -313,7 +316,9 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
 
 /// The jobs of the pool, as indices into `slots` (task, check): one per check, except
 /// that the selected checks of a task's shared group ([`crate::task::TaskDef::shares_server`]),
-/// when there are two or more, are one job that runs them in order on one server.
+/// when there are two or more, are one job that runs them in order on one server. The
+/// longest jobs come first ([`crate::task::TaskDef::check_ms`] per check; a tie keeps the
+/// report's order), so that the run does not end on a long job with a core idle.
 fn jobs(prepared: &[Prepared], slots: &[(usize, &'static CheckDef)]) -> Vec<Vec<usize>> {
     let shares = |(task, def): &(usize, &CheckDef)| {
         prepared[*task].entry.kind.shares_server.contains(&def.id)
@@ -332,6 +337,12 @@ fn jobs(prepared: &[Prepared], slots: &[(usize, &'static CheckDef)]) -> Vec<Vec<
             jobs.push(vec![n]);
         }
     }
+    let estimate = |job: &Vec<usize>| -> u64 {
+        job.iter()
+            .map(|&n| u64::from(prepared[slots[n].0].entry.kind.check_ms))
+            .sum()
+    };
+    jobs.sort_by_key(|job| std::cmp::Reverse(estimate(job)));
     jobs
 }
 
@@ -752,5 +763,76 @@ while True:
         assert_eq!(report.tasks[0].checks[0].status, Status::Pass);
         assert_eq!(report.tasks[0].checks[0].message, "alone");
         assert_eq!(pids(&given, "first-client").len(), 1);
+    }
+
+    fn trivial(_: &CheckCtx) -> Outcome {
+        Outcome::pass("")
+    }
+
+    static QUICK: TaskDef = TaskDef {
+        id: "quick",
+        files: &["quick.py"],
+        checks: &[
+            &CheckDef {
+                id: "a",
+                summary: "",
+                run: trivial,
+            },
+            &CheckDef {
+                id: "b",
+                summary: "",
+                run: trivial,
+            },
+        ],
+        check_ms: 10,
+        ..TaskDef::PLAIN
+    };
+
+    static SLOW: TaskDef = TaskDef {
+        id: "slow",
+        files: &["slow.py"],
+        checks: &[&CheckDef {
+            id: "c",
+            summary: "",
+            run: trivial,
+        }],
+        check_ms: 1000,
+        ..TaskDef::PLAIN
+    };
+
+    /// On one worker, the longest job (by the tasks' estimates) runs first, and the
+    /// report keeps the table's order.
+    #[test]
+    fn the_longest_jobs_start_first_and_the_report_keeps_its_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["quick.py", "slow.py"] {
+            std::fs::write(dir.path().join(file), "pass\n").unwrap();
+        }
+        let table: &[Kind] = &[&QUICK, &SLOW];
+        let plan = Plan {
+            submission: Submission::discover_among(dir.path(), "python3", table).unwrap(),
+            selection: Selection::default(),
+            settings: RunSettings {
+                seed: 1,
+                cases: 1,
+                instrument: Instrument::install().unwrap(),
+                grader_exe: "grader".into(),
+            },
+            python: "python3".into(),
+            jobs: 1,
+        };
+        let ran = Mutex::new(Vec::new());
+        let report = run(&plan, &|e| {
+            if let Event::CheckFinished { task, check } = e {
+                ran.lock().unwrap().push(format!("{task}/{}", check.id));
+            }
+        });
+        assert_eq!(ran.into_inner().unwrap(), ["slow/c", "quick/a", "quick/b"]);
+        let reported: Vec<String> = report
+            .tasks
+            .iter()
+            .flat_map(|t| t.checks.iter().map(move |c| format!("{}/{}", t.id, c.id)))
+            .collect();
+        assert_eq!(reported, ["quick/a", "quick/b", "slow/c"]);
     }
 }

@@ -43,6 +43,10 @@ pub struct TaskDef {
     /// task instance ([`crate::shared`]), in this order; empty when each check starts
     /// its own.
     pub shares_server: &'static [&'static str],
+    /// About how long one of its checks takes on an idle machine, in milliseconds, sleeps
+    /// included: the runner starts the longest jobs first, so that the run does not end
+    /// on a long one with the other cores idle. An estimate for scheduling only.
+    pub check_ms: u32,
 }
 
 /// What the shared `concurrent` and `isolation` checks need of a concurrent server.
@@ -86,6 +90,7 @@ impl TaskDef {
         concurrency: None,
         checks: &[],
         shares_server: &[],
+        check_ms: 500,
     };
 
     /// [`TaskDef::PLAIN`] for a server that serves until it is killed.

@@ -42,6 +42,7 @@ pub(crate) static TASK: TaskDef = TaskDef {
     launch: |ctx| opts(pool_size(ctx)),
     checks: CHECKS,
     shares_server: served::SHARED_SERVER,
+    check_ms: 500,
     ..TaskDef::SERVER
 };
 

@@ -32,6 +32,7 @@ pub(crate) static TASK: TaskDef = TaskDef {
     checks: CHECKS,
     shares_server: served::SHARED_SERVER,
     concurrency: Some(Concurrency::new(CLIENTS, SERIAL, SHARED)),
+    check_ms: 450,
     ..TaskDef::SERVER
 };
 
