@@ -240,9 +240,8 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
     });
     let results: Mutex<Vec<Option<CheckReport>>> = Mutex::new(vec![None; slots.len()]);
     let submission = plan.submission.dir.display().to_string();
-    pool::run(jobs.len(), plan.jobs, &AtomicBool::new(false), |n| {
-        let job = &jobs[n];
-        let Ok(target) = &prepared[slots[job[0]].0].target else {
+    pool::run_queue(jobs, plan.jobs, &AtomicBool::new(false), |job, queue| {
+        let Ok(target) = &prepared[slots[job.slots[0]].0].target else {
             return;
         };
         let done = |slot: usize, report: CheckReport| {
@@ -252,13 +251,27 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
             });
             results.lock().unwrap_or_else(|e| e.into_inner())[slot] = Some(report);
         };
-        let checks: Vec<(usize, &CheckDef)> = job.iter().map(|&s| (s, slots[s].1)).collect();
-        match checks.as_slice() {
-            [(slot, def)] => done(
-                *slot,
-                run_check(target, def, &plan.settings, &submission, None),
-            ),
-            group => run_group(target, group, &plan.settings, &submission, &done),
+        match job.slots.as_slice() {
+            [slot] => {
+                let mut report =
+                    run_check(target, slots[*slot].1, &plan.settings, &submission, None);
+                report.duration_ms += job.spent;
+                done(*slot, report);
+            }
+            group => {
+                let checks: Vec<(usize, &CheckDef)> =
+                    group.iter().map(|&s| (s, slots[s].1)).collect();
+                let (kept, spent) =
+                    on_shared_server(target, &checks, &plan.settings, &submission, &done);
+                // The others are judged alone, each a job of its own, as without sharing.
+                for (k, &slot) in group.iter().enumerate().skip(kept).rev() {
+                    let spent = if k == kept { spent } else { 0 };
+                    queue.push_front(Job {
+                        slots: vec![slot],
+                        spent,
+                    });
+                }
+            }
         }
     });
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -319,7 +332,7 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
 /// when there are two or more, are one job that runs them in order on one server. The
 /// longest jobs come first ([`crate::task::TaskDef::check_ms`] per check; a tie keeps the
 /// report's order), so that the run does not end on a long job with a core idle.
-fn jobs(prepared: &[Prepared], slots: &[(usize, &'static CheckDef)]) -> Vec<Vec<usize>> {
+fn jobs(prepared: &[Prepared], slots: &[(usize, &'static CheckDef)]) -> Vec<Job> {
     let shares = |(task, def): &(usize, &CheckDef)| {
         prepared[*task].entry.kind.shares_server.contains(&def.id)
     };
@@ -343,34 +356,24 @@ fn jobs(prepared: &[Prepared], slots: &[(usize, &'static CheckDef)]) -> Vec<Vec<
             .sum()
     };
     jobs.sort_by_key(|job| std::cmp::Reverse(estimate(job)));
-    jobs
+    jobs.into_iter()
+        .map(|slots| Job { slots, spent: 0 })
+        .collect()
 }
 
-/// Runs the checks of a task's shared group. They run one after another on one server
-/// process ([`on_shared_server`]) while they pass; from the first that does not (or from
-/// where the server can no longer be lent), each runs as it does alone, on a server of
-/// its own, and that verdict is the check's: a check's verdict never depends on another.
-fn run_group(
-    target: &Target,
-    group: &[(usize, &CheckDef)],
-    settings: &RunSettings,
-    submission: &str,
-    done: &dyn Fn(usize, CheckReport),
-) {
-    let (kept, spent) = on_shared_server(target, group, settings, submission, done);
-    for (k, (slot, def)) in group.iter().enumerate().skip(kept) {
-        let mut report = run_check(target, def, settings, submission, None);
-        if k == kept {
-            report.duration_ms += spent;
-        }
-        done(*slot, report);
-    }
+/// A job of the pool: one check, or a task's shared group (indices into the slots).
+struct Job {
+    slots: Vec<usize>,
+    /// Milliseconds a check already spent on the shared server, part of its duration.
+    spent: u64,
 }
 
-/// Starts the task's server once and runs the group's checks on it in order, keeping
-/// each pass (and handing it to `done`) while the server is sound and quiet between
-/// checks. Returns how many checks were kept and the time spent on the next one, which
-/// did not pass here and is thrown away to be judged alone.
+/// Runs the checks of a task's shared group one after another on one server process,
+/// started once, keeping each pass (and handing it to `done`) while the server is sound
+/// and quiet between checks. Returns how many checks were kept and the time spent on the
+/// next one, which did not pass here: its outcome is thrown away, and from it on each
+/// check is judged alone, on a server of its own, and that verdict is the check's. So a
+/// check's verdict never depends on another.
 fn on_shared_server(
     target: &Target,
     group: &[(usize, &CheckDef)],
