@@ -106,7 +106,7 @@ pub struct RunSettings {
 }
 
 /// Extra settings for one start of the program.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LaunchOpts {
     /// `PORT` (and `{port}`); `None` leaves it unset (clients get it from their peer).
     pub port: Option<u16>,
@@ -126,6 +126,9 @@ pub struct CheckCtx<'a> {
     pub check: &'static str,
     /// Run-wide settings.
     pub run: &'a RunSettings,
+    /// The task's server, already running, when this check runs in the task's shared
+    /// group ([`crate::shared`]): [`crate::session::Server::start`] adopts it.
+    pub(crate) shared: Option<&'a crate::shared::SharedServer>,
 }
 
 /// The command line that reproduces check `check` of task `task`.
@@ -143,6 +146,22 @@ impl CheckCtx<'_> {
     /// The seed of this check's generator: the run seed mixed with the check's name.
     pub fn rng_seed(&self) -> [u8; 32] {
         crate::seed::derive(self.run.seed, self.target.kind.id, self.check)
+    }
+
+    /// The seed for drawing how the program is started (`POOLSIZE`): the check's own,
+    /// except for the checks of a task's shared group ([`TaskDef::shares_server`]), which
+    /// all start the same server and so take the group's first check's seed, whether they
+    /// run in the group or alone.
+    ///
+    /// [`TaskDef::shares_server`]: crate::task::TaskDef::shares_server
+    pub fn launch_seed(&self) -> [u8; 32] {
+        let group = self.target.kind.shares_server;
+        match group.first() {
+            Some(first) if group.contains(&self.check) => {
+                crate::seed::derive(self.run.seed, self.target.kind.id, first)
+            }
+            _ => self.rng_seed(),
+        }
     }
 
     /// The command line that reproduces this check.

@@ -44,6 +44,7 @@ pub(crate) mod runner;
 pub(crate) mod seed;
 pub(crate) mod selftest;
 pub(crate) mod session;
+pub(crate) mod shared;
 pub(crate) mod sockdiag;
 pub mod submission;
 pub(crate) mod task;

@@ -1,7 +1,10 @@
 //! Running a submission: every selected check of every present task, in parallel on a
-//! fixed number of workers, each check against its own program processes. The runner
-//! emits [`Event`]s and returns the [`Report`]; it never prints. A check that panics is
-//! reported as `error`, so a run always ends with a complete, valid report.
+//! fixed number of workers, the longest jobs first. A check runs against its own program
+//! processes, except the checks of a task's shared group, which are one job that runs
+//! them in order on one server process ([`crate::shared`]) and keeps only their passes
+//! (any other outcome is judged again alone). The runner emits [`Event`]s as each check
+//! finishes and returns the [`Report`] in the table's order; it never prints. A check
+//! that panics is reported as `error`, so a run always ends with a complete, valid report.
 
 use crate::check::{CheckCtx, CheckDef, Outcome, RunSettings, Status, Target};
 use crate::contain::{self, netns, signals};
@@ -9,6 +12,7 @@ use crate::event::Event;
 use crate::pool;
 use crate::process::exits;
 use crate::report::{CheckReport, Report, TaskReport, TaskStatus};
+use crate::shared::SharedServer;
 use crate::submission::{copy, hints, interpreter, Found, Submission, TaskEntry};
 use crate::task::Kind;
 use crate::tasks::ALL;
@@ -216,7 +220,8 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         .filter(|t| plan.selection.task(t))
         .map(|t| prepare(plan, t))
         .collect();
-    let jobs: Vec<(usize, &'static CheckDef)> = prepared
+    // Every selected check of every task that can run, in the report's order.
+    let slots: Vec<(usize, &'static CheckDef)> = prepared
         .iter()
         .enumerate()
         .filter(|(_, p)| p.target.is_ok())
@@ -229,20 +234,45 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
                 .map(move |c| (i, *c))
         })
         .collect();
-    on_event(&Event::Started { checks: jobs.len() });
-    let results: Mutex<Vec<Option<CheckReport>>> = Mutex::new(vec![None; jobs.len()]);
+    let jobs = jobs(&prepared, &slots);
+    on_event(&Event::Started {
+        checks: slots.len(),
+    });
+    let results: Mutex<Vec<Option<CheckReport>>> = Mutex::new(vec![None; slots.len()]);
     let submission = plan.submission.dir.display().to_string();
-    pool::run(jobs.len(), plan.jobs, &AtomicBool::new(false), |n| {
-        let (task, def) = jobs[n];
-        let Ok(target) = &prepared[task].target else {
+    pool::run_queue(jobs, plan.jobs, &AtomicBool::new(false), |job, queue| {
+        let Ok(target) = &prepared[slots[job.slots[0]].0].target else {
             return;
         };
-        let report = run_check(target, def, &plan.settings, &submission);
-        on_event(&Event::CheckFinished {
-            task: &target.id,
-            check: &report,
-        });
-        results.lock().unwrap_or_else(|e| e.into_inner())[n] = Some(report);
+        let done = |slot: usize, report: CheckReport| {
+            on_event(&Event::CheckFinished {
+                task: &target.id,
+                check: &report,
+            });
+            results.lock().unwrap_or_else(|e| e.into_inner())[slot] = Some(report);
+        };
+        match job.slots.as_slice() {
+            [slot] => {
+                let mut report =
+                    run_check(target, slots[*slot].1, &plan.settings, &submission, None);
+                report.duration_ms += job.spent;
+                done(*slot, report);
+            }
+            group => {
+                let checks: Vec<(usize, &CheckDef)> =
+                    group.iter().map(|&s| (s, slots[s].1)).collect();
+                let (kept, spent) =
+                    on_shared_server(target, &checks, &plan.settings, &submission, &done);
+                // The others are judged alone, each a job of its own, as without sharing.
+                for (k, &slot) in group.iter().enumerate().skip(kept).rev() {
+                    let spent = if k == kept { spent } else { 0 };
+                    queue.push_front(Job {
+                        slots: vec![slot],
+                        spent,
+                    });
+                }
+            }
+        }
     });
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     let missing: Vec<_> = prepared
@@ -257,10 +287,10 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         .map(|(i, p)| {
             let checks = match &p.target {
                 Err(why) => unrunnable_checks(p, why, plan, &submission),
-                Ok(_) => jobs
+                Ok(_) => slots
                     .iter()
                     .enumerate()
-                    .filter(|(_, j)| j.0 == i)
+                    .filter(|(_, s)| s.0 == i)
                     .filter_map(|(n, _)| results[n].take())
                     .collect(),
             };
@@ -295,6 +325,97 @@ pub(crate) fn run(plan: &Plan, on_event: &(dyn Fn(&Event) + Sync)) -> Report {
         problem: None,
         fingerprint: String::new(),
     }
+}
+
+/// The jobs of the pool, as indices into `slots` (task, check): one per check, except
+/// that the selected checks of a task's shared group ([`crate::task::TaskDef::shares_server`]),
+/// when there are two or more, are one job that runs them in order on one server. The
+/// longest jobs come first ([`crate::task::TaskDef::check_ms`] per check; a tie keeps the
+/// report's order), so that the run does not end on a long job with a core idle.
+fn jobs(prepared: &[Prepared], slots: &[(usize, &'static CheckDef)]) -> Vec<Job> {
+    let shares = |(task, def): &(usize, &CheckDef)| {
+        prepared[*task].entry.kind.shares_server.contains(&def.id)
+    };
+    let mut jobs: Vec<Vec<usize>> = Vec::new();
+    for (n, slot) in slots.iter().enumerate() {
+        let group =
+            shares(slot) && slots.iter().filter(|s| s.0 == slot.0 && shares(s)).count() >= 2;
+        let joined = group
+            && jobs
+                .iter_mut()
+                .find(|job| slots[job[0]].0 == slot.0 && shares(&slots[job[0]]))
+                .map(|job| job.push(n))
+                .is_some();
+        if !joined {
+            jobs.push(vec![n]);
+        }
+    }
+    let estimate = |job: &Vec<usize>| -> u64 {
+        job.iter()
+            .map(|&n| u64::from(prepared[slots[n].0].entry.kind.check_ms))
+            .sum()
+    };
+    jobs.sort_by_key(|job| std::cmp::Reverse(estimate(job)));
+    jobs.into_iter()
+        .map(|slots| Job { slots, spent: 0 })
+        .collect()
+}
+
+/// A job of the pool: one check, or a task's shared group (indices into the slots).
+struct Job {
+    slots: Vec<usize>,
+    /// Milliseconds a check already spent on the shared server, part of its duration.
+    spent: u64,
+}
+
+/// Runs the checks of a task's shared group one after another on one server process,
+/// started once, keeping each pass (and handing it to `done`) while the server is sound
+/// and quiet between checks. Returns how many checks were kept and the time spent on the
+/// next one, which did not pass here: its outcome is thrown away, and from it on each
+/// check is judged alone, on a server of its own, and that verdict is the check's. So a
+/// check's verdict never depends on another.
+fn on_shared_server(
+    target: &Target,
+    group: &[(usize, &CheckDef)],
+    settings: &RunSettings,
+    submission: &str,
+    done: &dyn Fn(usize, CheckReport),
+) -> (usize, u64) {
+    let start = Instant::now();
+    if signals::interrupted().is_some() {
+        return (0, 0);
+    }
+    let _scope = if contain::layers().namespaces() {
+        match netns::Scope::enter() {
+            Ok(scope) => Some(scope),
+            Err(_) => return (0, 0),
+        }
+    } else {
+        None
+    };
+    let first = CheckCtx {
+        target,
+        check: group[0].1.id,
+        run: settings,
+        shared: None,
+    };
+    let Some(server) = SharedServer::start(&first, first.task_launch()) else {
+        return (0, start.elapsed().as_millis() as u64);
+    };
+    // The server's start is the first check's cost, as it is when that check runs alone.
+    let mut started = start.elapsed().as_millis() as u64;
+    for (k, (slot, def)) in group.iter().enumerate() {
+        if signals::interrupted().is_some() || (k > 0 && !server.quiet()) {
+            return (k, 0);
+        }
+        let mut report = run_check(target, def, settings, submission, Some(&server));
+        report.duration_ms += std::mem::take(&mut started);
+        if report.status != Status::Pass || !server.sound() {
+            return (k, report.duration_ms);
+        }
+        done(*slot, report);
+    }
+    (group.len(), 0)
 }
 
 /// Every selected check of a present task that cannot run, with the reason (none for a
@@ -360,17 +481,21 @@ fn task_report(p: &Prepared, checks: Vec<CheckReport>) -> TaskReport {
     task
 }
 
-/// Runs one check, timing it and turning a panic into an `error`.
+/// Runs one check, timing it and turning a panic into an `error`: on a server of its own
+/// (in a private network namespace of its own when the run uses them), or on the task's
+/// `shared` server (in the group's namespace).
 fn run_check(
     target: &Target,
     def: &CheckDef,
     settings: &RunSettings,
     submission: &str,
+    shared: Option<&SharedServer>,
 ) -> CheckReport {
     let ctx = CheckCtx {
         target,
         check: def.id,
         run: settings,
+        shared,
     };
     let start = Instant::now();
     let journal = exits::Journal::default();
@@ -428,9 +553,10 @@ fn with_exits(
 }
 
 /// Runs the check, in a private network namespace when the run uses them (the worker
-/// thread moves in for the check and back afterwards), turning a panic into an `error`.
+/// thread moves in for the check and back afterwards; a check on the shared server stays
+/// in the group's), turning a panic into an `error`.
 fn contained(ctx: &CheckCtx, def: &CheckDef) -> Outcome {
-    let _scope = if contain::layers().namespaces() {
+    let _scope = if ctx.shared.is_none() && contain::layers().namespaces() {
         match netns::Scope::enter() {
             Ok(scope) => Some(scope),
             Err(e) => {
@@ -462,4 +588,254 @@ fn interrupted(when: &str) -> Outcome {
     Outcome::error(format!(
         "interrupted: the grader received {signal} {when}; run it again for a verdict"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instrument::Instrument;
+    use crate::procfs::Proto;
+    use crate::session::Server;
+    use crate::task::{Kind, TaskDef};
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpStream;
+
+    /// A server that tells each client how many clients it has accepted (its first gets
+    /// `1`), then closes the connection once the client has closed its side.
+    const COUNTING: &str = r#"import os, socket, threading
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(os.environ["PORT"])))
+srv.listen(8)
+n = 0
+def serve(conn, k):
+    conn.sendall(b"%d\n" % k)
+    while conn.recv(1024):
+        pass
+    conn.close()
+while True:
+    conn, _ = srv.accept()
+    n += 1
+    threading.Thread(target=serve, args=(conn, n), daemon=True).start()
+"#;
+
+    /// Which server process (pid) each check of [`COUNTING_TASK`] was given, in order.
+    static GIVEN: Mutex<Vec<(&str, u32)>> = Mutex::new(Vec::new());
+
+    /// Connects to the server the check is given, notes its pid, and returns its count.
+    fn client_number(ctx: &CheckCtx) -> Result<u32, Outcome> {
+        let mut server = Server::start(ctx, Proto::Tcp, ctx.task_launch())?;
+        let pid = server.program().pid();
+        GIVEN.lock().unwrap().push((ctx.check, pid));
+        let stream =
+            TcpStream::connect(server.addr()).map_err(|e| Outcome::error(e.to_string()))?;
+        let mut line = String::new();
+        BufReader::new(&stream)
+            .read_line(&mut line)
+            .map_err(|e| Outcome::error(e.to_string()))?;
+        line.trim()
+            .parse()
+            .map_err(|_| Outcome::error(line.clone()))
+    }
+
+    fn where_(ctx: &CheckCtx) -> &'static str {
+        if ctx.shared.is_some() {
+            "on the shared server"
+        } else {
+            "alone"
+        }
+    }
+
+    /// `any` passes on any server; `first-client` only as a server's first client (so it
+    /// fails on the shared server, after `any`); `never` always fails, saying where.
+    static COUNTING_TASK: TaskDef = TaskDef {
+        id: "counting",
+        title: "a server that counts its clients",
+        files: &["counting.py"],
+        checks: &[
+            &CheckDef {
+                id: "any",
+                summary: "passes on any server",
+                run: |ctx| match client_number(ctx) {
+                    Ok(n) => Outcome::pass(format!("client {n}")),
+                    Err(o) => o,
+                },
+            },
+            &CheckDef {
+                id: "first-client",
+                summary: "passes as a server's first client",
+                run: |ctx| match client_number(ctx) {
+                    Ok(1) => Outcome::pass(where_(ctx)),
+                    Ok(n) => Outcome::fail(format!("client {n}, {}", where_(ctx))),
+                    Err(o) => o,
+                },
+            },
+            &CheckDef {
+                id: "never",
+                summary: "always fails",
+                run: |ctx| match client_number(ctx) {
+                    Ok(_) => Outcome::fail(format!("failed {}", where_(ctx))),
+                    Err(o) => o,
+                },
+            },
+            &CheckDef {
+                id: "last",
+                summary: "passes on any server",
+                run: |ctx| match client_number(ctx) {
+                    Ok(n) => Outcome::pass(format!("client {n}")),
+                    Err(o) => o,
+                },
+            },
+        ],
+        shares_server: &["any", "first-client", "never", "last"],
+        ..TaskDef::SERVER
+    };
+
+    fn grade(checks: &[&str]) -> (Report, Vec<(&'static str, u32)>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("counting.py"), COUNTING).unwrap();
+        let table: &[Kind] = &[&COUNTING_TASK];
+        let plan = Plan {
+            submission: Submission::discover_among(dir.path(), "python3", table).unwrap(),
+            selection: Selection {
+                tasks: vec![],
+                checks: checks.iter().map(|c| c.to_string()).collect(),
+            },
+            settings: RunSettings {
+                seed: 1,
+                cases: 4,
+                instrument: Instrument::install().unwrap(),
+                grader_exe: "grader".into(),
+            },
+            python: "python3".into(),
+            jobs: 2,
+        };
+        let report = run(&plan, &|_| {});
+        (report, std::mem::take(&mut *GIVEN.lock().unwrap()))
+    }
+
+    fn pids(given: &[(&str, u32)], check: &str) -> Vec<u32> {
+        given.iter().filter(|g| g.0 == check).map(|g| g.1).collect()
+    }
+
+    /// One test, as the checks note their servers in one static.
+    #[test]
+    fn a_pass_on_the_shared_server_stands_and_anything_else_is_judged_alone() {
+        let (report, given) = grade(&[]);
+        let checks = &report.tasks[0].checks;
+        let status: Vec<(&str, Status, &str)> = checks
+            .iter()
+            .map(|c| (c.id.as_str(), c.status, c.message.as_str()))
+            .collect();
+        assert_eq!(
+            status,
+            [
+                ("any", Status::Pass, "client 1"),
+                // It failed on the shared server (its 2nd client); alone it passes.
+                ("first-client", Status::Pass, "alone"),
+                // After a check that did not pass there, the others run alone.
+                ("never", Status::Fail, "failed alone"),
+                ("last", Status::Pass, "client 1"),
+            ]
+        );
+        let shared = pids(&given, "any");
+        assert_eq!(
+            shared.len(),
+            1,
+            "a pass on the shared server is not run again"
+        );
+        let first = pids(&given, "first-client");
+        assert_eq!(first.len(), 2, "{given:?}");
+        assert_eq!(first[0], shared[0], "it ran on the shared server first");
+        assert_ne!(first[1], shared[0], "then on a server of its own");
+        let (never, last) = (pids(&given, "never"), pids(&given, "last"));
+        assert_eq!((never.len(), last.len()), (1, 1), "{given:?}");
+        let mut all: Vec<u32> = given.iter().map(|g| g.1).collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 4, "four server processes in all: {given:?}");
+        // The report's reproduce line is the check's own.
+        assert!(checks[1]
+            .reproduce
+            .as_deref()
+            .unwrap()
+            .ends_with("--task counting --check first-client --seed 1"));
+
+        // One check selected: nothing is shared.
+        let (report, given) = grade(&["first-client"]);
+        assert_eq!(report.tasks[0].checks[0].status, Status::Pass);
+        assert_eq!(report.tasks[0].checks[0].message, "alone");
+        assert_eq!(pids(&given, "first-client").len(), 1);
+    }
+
+    fn trivial(_: &CheckCtx) -> Outcome {
+        Outcome::pass("")
+    }
+
+    static QUICK: TaskDef = TaskDef {
+        id: "quick",
+        files: &["quick.py"],
+        checks: &[
+            &CheckDef {
+                id: "a",
+                summary: "",
+                run: trivial,
+            },
+            &CheckDef {
+                id: "b",
+                summary: "",
+                run: trivial,
+            },
+        ],
+        check_ms: 10,
+        ..TaskDef::PLAIN
+    };
+
+    static SLOW: TaskDef = TaskDef {
+        id: "slow",
+        files: &["slow.py"],
+        checks: &[&CheckDef {
+            id: "c",
+            summary: "",
+            run: trivial,
+        }],
+        check_ms: 1000,
+        ..TaskDef::PLAIN
+    };
+
+    /// On one worker, the longest job (by the tasks' estimates) runs first, and the
+    /// report keeps the table's order.
+    #[test]
+    fn the_longest_jobs_start_first_and_the_report_keeps_its_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["quick.py", "slow.py"] {
+            std::fs::write(dir.path().join(file), "pass\n").unwrap();
+        }
+        let table: &[Kind] = &[&QUICK, &SLOW];
+        let plan = Plan {
+            submission: Submission::discover_among(dir.path(), "python3", table).unwrap(),
+            selection: Selection::default(),
+            settings: RunSettings {
+                seed: 1,
+                cases: 1,
+                instrument: Instrument::install().unwrap(),
+                grader_exe: "grader".into(),
+            },
+            python: "python3".into(),
+            jobs: 1,
+        };
+        let ran = Mutex::new(Vec::new());
+        let report = run(&plan, &|e| {
+            if let Event::CheckFinished { task, check } = e {
+                ran.lock().unwrap().push(format!("{task}/{}", check.id));
+            }
+        });
+        assert_eq!(ran.into_inner().unwrap(), ["slow/c", "quick/a", "quick/b"]);
+        let reported: Vec<String> = report
+            .tasks
+            .iter()
+            .flat_map(|t| t.checks.iter().map(move |c| format!("{}/{}", t.id, c.id)))
+            .collect();
+        assert_eq!(reported, ["quick/a", "quick/b", "slow/c"]);
+    }
 }

@@ -3,7 +3,9 @@
 //! may serve one client and exit (the lecture's `server1.py`, SPEC section 3): when a
 //! process that served a case answers nothing to the next, the session starts a fresh
 //! process, runs the case again, and from then on starts each case's process ahead of
-//! time (a spare), so one-shot servers cost little more than others.
+//! time (a spare), so one-shot servers cost little more than others. In a task's shared
+//! group ([`crate::shared`]) the session adopts the task's running server instead of
+//! starting one, never replaces it, and gives it back at the end of the check.
 //!
 //! In a private network namespace (see [`crate::contain::netns`]) every server listens on
 //! port 4444, so two processes of one check must never share a namespace: each process
@@ -19,6 +21,7 @@ use crate::process::ready;
 use crate::process::{port, Program};
 use crate::procfs::Proto;
 use crate::prop::Failure;
+use crate::shared::SharedServer;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -81,16 +84,43 @@ pub(crate) struct Server<'a> {
     spare: Option<Spare>,
     /// How many processes were started.
     pub starts: u32,
+    /// Cases still to come, the running one included, when the check knows
+    /// ([`Server::expect`]): no spare is started for a case that will never come.
+    expected: Option<u32>,
+    /// The process is the task's shared server ([`crate::shared`]), lent to this check:
+    /// given back, not killed, and never replaced.
+    lent: Option<&'a SharedServer>,
 }
 
 impl<'a> Server<'a> {
     /// Starts the server and waits until it is bound; a server that never gets there is
     /// the check's verdict (`fail`, or `error` when the grader could not start it at all).
+    /// In a shared group ([`CheckCtx::shared`]) it adopts the task's running server
+    /// instead.
     pub(crate) fn start(
         ctx: &'a CheckCtx<'a>,
         proto: Proto,
         opts: LaunchOpts,
     ) -> Result<Server<'a>, Outcome> {
+        if let Some(shared) = ctx.shared {
+            if proto != Proto::Tcp {
+                return Err(shared.spoil("it serves TCP"));
+            }
+            let (program, port) = shared.lend(&opts)?;
+            return Ok(Server {
+                ctx,
+                opts,
+                proto,
+                program: Some(program),
+                port,
+                one_shot: false,
+                used: false,
+                spare: None,
+                starts: 0,
+                expected: None,
+                lent: Some(shared),
+            });
+        }
         let mut server = Server {
             ctx,
             opts,
@@ -101,6 +131,8 @@ impl<'a> Server<'a> {
             used: false,
             spare: None,
             starts: 0,
+            expected: None,
+            lent: None,
         };
         server.launch()?;
         Ok(server)
@@ -109,6 +141,7 @@ impl<'a> Server<'a> {
     /// Starts a new process on a new port (the old one, if any, is ended first). A
     /// one-shot server's next process is started ahead, while the current case runs.
     pub(crate) fn launch(&mut self) -> Result<(), Outcome> {
+        self.refuse_if_lent()?;
         self.stop();
         let private = netns::private();
         match self.spare.take() {
@@ -132,10 +165,17 @@ impl<'a> Server<'a> {
                 self.adopt(program, port)?;
             }
         }
-        if self.one_shot {
+        if self.one_shot && self.expected.is_none_or(|n| n > 1) {
             self.spare = Some(self.start_spare(private)?);
         }
         Ok(())
+    }
+
+    /// Says how many cases will run from now on (`None`: unknown, as when shrinking), so
+    /// that a one-shot server gets a spare process only when a case will need it. After
+    /// that many cases, the count is unknown again.
+    pub(crate) fn expect(&mut self, cases: Option<u32>) {
+        self.expected = cases;
     }
 
     /// Starts the next process ahead: in a fresh namespace of its own when the check runs
@@ -162,9 +202,19 @@ impl<'a> Server<'a> {
 
     /// Starts a new process on `port` (for `reuse-addr`: the same port again).
     pub(crate) fn launch_on(&mut self, port: u16) -> Result<(), Outcome> {
+        self.refuse_if_lent()?;
         self.stop();
         let program = self.spawn(port)?;
         self.adopt(program, port)
+    }
+
+    /// A lent server is never replaced: a check that needs a new process (the lent one
+    /// ended) ends with an `error`, which the runner throws away and judges again alone.
+    fn refuse_if_lent(&self) -> Result<(), Outcome> {
+        match self.lent {
+            Some(shared) => Err(shared.spoil("a check needed a new process")),
+            None => Ok(()),
+        }
     }
 
     fn spawn(&mut self, port: u16) -> Result<Program, Outcome> {
@@ -214,6 +264,9 @@ impl<'a> Server<'a> {
     /// Ends the current process, if any (a spare stays for the next launch).
     pub(crate) fn stop(&mut self) {
         if let Some(mut p) = self.program.take() {
+            if let Some(shared) = self.lent {
+                shared.spoil("a check ended it");
+            }
             p.kill();
         }
     }
@@ -225,6 +278,16 @@ impl<'a> Server<'a> {
     /// [`Failure::Program`] (a message for the student); a (re)start the grader could not
     /// do is [`Failure::Grader`], so it can never read as the program's failure.
     pub(crate) fn run_case<T>(
+        &mut self,
+        case: impl FnMut(SocketAddr) -> Result<T, CaseError>,
+    ) -> Result<T, Failure> {
+        let result = self.run_one(case);
+        self.expected = self.expected.filter(|n| *n > 1).map(|n| n - 1);
+        result
+    }
+
+    /// [`Server::run_case`], before counting the case.
+    fn run_one<T>(
         &mut self,
         mut case: impl FnMut(SocketAddr) -> Result<T, CaseError>,
     ) -> Result<T, Failure> {
@@ -271,6 +334,9 @@ fn one_shot_allowed(ctx: &CheckCtx) -> bool {
 
 impl Drop for Server<'_> {
     fn drop(&mut self) {
+        if let (Some(shared), Some(program)) = (self.lent, self.program.take()) {
+            shared.give_back(program);
+        }
         self.stop();
         self.spare = None;
     }
@@ -326,6 +392,7 @@ conn.close()
             target: &target,
             check: "fragmented",
             run: &run,
+            shared: None,
         };
         let outcome = crate::checks::stream::fragmented(&ctx, LaunchOpts::default());
         assert_eq!(outcome.status, Status::Error, "{outcome:?}");
@@ -335,5 +402,74 @@ conn.close()
             outcome.message
         );
         assert!(outcome.counterexample.is_none(), "{outcome:?}");
+    }
+
+    /// The lecture's `server1.py`, still there a while after its one client (as a Python
+    /// exit can be under load): the next case finds it running and is refused.
+    const ONE_CLIENT_THEN_LINGER: &str = r#"#!/usr/bin/env python3
+import os, socket, time
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(os.environ["PORT"])))
+srv.listen(1)
+conn, _ = srv.accept()
+while True:
+    data = conn.recv(1024)
+    if not data:
+        break
+    conn.sendall(data.upper())
+conn.close()
+srv.close()
+time.sleep(5)
+"#;
+
+    /// Starts of a one-shot server over two cases, when the check says (`expected`) how
+    /// many cases come.
+    fn starts_for_two_cases(expected: Option<u32>) -> u32 {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("server1");
+        std::fs::write(&script, ONE_CLIENT_THEN_LINGER).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let target = Target {
+            id: "tcp-upper".into(),
+            kind: &crate::tasks::tcp_upper::TASK,
+            shown: vec!["./server1".into()],
+            argv: vec!["./server1".into()],
+            workdir: dir.path().to_path_buf(),
+            python: false,
+        };
+        let run = RunSettings {
+            seed: 1,
+            cases: 2,
+            instrument: Instrument::install().unwrap(),
+            grader_exe: "grader".into(),
+        };
+        let ctx = CheckCtx {
+            target: &target,
+            check: "fragmented",
+            run: &run,
+            shared: None,
+        };
+        let mut server = Server::start(&ctx, Proto::Tcp, LaunchOpts::default()).unwrap();
+        server.expect(expected);
+        let hello = [crate::probe::tcp::Fragment {
+            pause: Duration::ZERO,
+            data: b"hello".to_vec(),
+        }];
+        let reading = crate::probe::tcp::Reading::exact(5, Duration::from_secs(10));
+        for _ in 0..2 {
+            server
+                .run_case(|addr| crate::checks::stream::roundtrip(addr, &hello, &reading))
+                .unwrap();
+        }
+        server.starts
+    }
+
+    /// The second case finds the first process still there, gets no answer, and runs on a
+    /// fresh one; a spare is started only when a third case may come.
+    #[test]
+    fn a_one_shot_server_gets_no_spare_that_no_case_will_use() {
+        assert_eq!(starts_for_two_cases(Some(2)), 2);
+        assert_eq!(starts_for_two_cases(None), 3);
     }
 }

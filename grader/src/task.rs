@@ -39,6 +39,14 @@ pub struct TaskDef {
     /// Its checks, in the SPEC's order (section 4): shared ones (see
     /// [`crate::checks::served`]) by reference, and its own.
     pub checks: &'static [&'static CheckDef],
+    /// The checks that run one after another on one server process, started once per
+    /// task instance ([`crate::shared`]), in this order; empty when each check starts
+    /// its own.
+    pub shares_server: &'static [&'static str],
+    /// About how long one of its checks takes on an idle machine, in milliseconds, sleeps
+    /// included: the runner starts the longest jobs first, so that the run does not end
+    /// on a long one with the other cores idle. An estimate for scheduling only.
+    pub check_ms: u32,
 }
 
 /// What the shared `concurrent` and `isolation` checks need of a concurrent server.
@@ -81,6 +89,8 @@ impl TaskDef {
         launch: |_| LaunchOpts::default(),
         concurrency: None,
         checks: &[],
+        shares_server: &[],
+        check_ms: 500,
     };
 
     /// [`TaskDef::PLAIN`] for a server that serves until it is killed.

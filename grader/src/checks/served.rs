@@ -76,6 +76,13 @@ macro_rules! concurrent_server_checks {
 
 pub(crate) use concurrent_server_checks;
 
+/// The checks of a concurrent server that run one after another on one process of the
+/// task ([`TaskDef::shares_server`], [`crate::shared`]), in the SPEC's order: `echo`
+/// first, cheap, ends the sharing at once for most broken servers.
+///
+/// [`TaskDef::shares_server`]: crate::task::TaskDef::shares_server
+pub(crate) const SHARED_SERVER: &[&str] = &["echo", "fragmented", "concurrent", "isolation", "eof"];
+
 /// Clients connected together in `isolation`.
 const ISOLATED: usize = 4;
 

@@ -175,6 +175,7 @@ fn rounds_property(
     let batch = two_connections(
         ctx,
         ctx.run.cases,
+        0,
         &server,
         &strategy,
         |all: Vec<Vec<Vec<Fragment>>>| all.concat(),
@@ -236,9 +237,13 @@ const BATCH_SHOWN: usize = 2000;
 /// the check passes at the cost of two starts instead of one per case; on a failure, the
 /// caller runs the cases one by one ([`prop::check`]), which finds the smallest failing
 /// case. `join` makes one value of several cases; `run` runs a value on a connection.
+/// `after`: the cases the caller runs after a passed batch (so that a one-shot server
+/// starts no spare process for a case that never comes).
+#[allow(clippy::too_many_arguments)]
 fn two_connections<S: Strategy>(
     ctx: &CheckCtx,
     cases: u32,
+    after: u32,
     server: &std::cell::RefCell<Server>,
     strategy: &S,
     join: impl Fn(Vec<S::Value>) -> S::Value,
@@ -256,8 +261,14 @@ where
         return Batch::NotTried;
     }
     let rest = join(drawn.split_off(1));
+    server.borrow_mut().expect(Some(2 + after));
     for (i, value) in [&drawn[0], &rest].into_iter().enumerate() {
-        match server.borrow_mut().run_case(|addr| run(addr, value)) {
+        let result = server.borrow_mut().run_case(|addr| run(addr, value));
+        if result.is_err() {
+            // The cases run one by one now, and are shrunk: how many is unknown.
+            server.borrow_mut().expect(None);
+        }
+        match result {
             Ok(()) => {}
             Err(prop::Failure::Program(message)) if i == 0 => {
                 return Batch::Smallest(Outcome::fail(message).with_counterexample(show(value)))
@@ -348,10 +359,12 @@ pub(crate) fn large(ctx: &CheckCtx, mut opts: LaunchOpts) -> Outcome {
         .prop_map(|(len, chunk, seed)| Large { len, chunk, seed });
     let hint = "; send() was made to accept at most half of each buffer, as a loaded network can, and the program's send() calls were cut short: use sendall(), or loop on send()'s return value";
     let short_sends = || std::fs::metadata(&log).is_ok_and(|m| m.len() > 0);
+    let cases = ctx.run.cases.clamp(1, 2);
+    server.borrow_mut().expect(Some(cases));
     // The simplest value is a megabyte in one-byte writes: every case is drawn.
     prop::check_drawn(
         ctx,
-        ctx.run.cases.clamp(1, 2),
+        cases,
         strategy,
         |l| format!("{} bytes of text written in {}-byte writes", l.len, l.chunk),
         |l| {
@@ -463,6 +476,7 @@ pub(crate) fn eof(ctx: &CheckCtx, opts: LaunchOpts) -> Outcome {
     let batch = two_connections(
         ctx,
         cases,
+        1,
         &server,
         &gen::text_fragments(),
         |all: Vec<Vec<Fragment>>| all.concat(),

@@ -12,5 +12,6 @@ pub(crate) use process::{
 #[cfg(test)]
 pub(crate) use process::{children, group_members};
 pub(crate) use sockets::{
-    available, bound_sockets, listen_queue, ports_of, socket_inodes, Bound, ListenQueue, Proto,
+    available, bound_sockets, connections_held, listen_queue, ports_of, socket_inodes, Bound,
+    ListenQueue, Proto,
 };

@@ -80,6 +80,40 @@ fn parse_queues(table: &str) -> Vec<ListenQueue> {
         .collect()
 }
 
+/// Connections on local TCP `port` that a server still holds in the network namespace of
+/// `pid`: established, half-closed by the client and not yet closed by the server
+/// (`CLOSE_WAIT`), or still in the handshake; accepted or waiting in the backlog alike.
+pub(crate) fn connections_held(pid: u32, port: u16) -> io::Result<usize> {
+    let mut held = 0;
+    for (i, file) in ["tcp", "tcp6"].iter().enumerate() {
+        match fs::read_to_string(format!("/proc/{pid}/net/{file}")) {
+            Ok(table) => held += count_held(&table, port),
+            Err(e) if i == 0 => return Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(held)
+}
+
+/// Rows of a `/proc/net/tcp{,6}` table on local `port` in a state where the connection is
+/// still open on that side: `01` established, `03` SYN received, `08` close wait.
+fn count_held(table: &str, port: u16) -> usize {
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            cols.len() >= 4
+                && matches!(cols[3], "01" | "03" | "08")
+                && cols[1]
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| u16::from_str_radix(p, 16).ok())
+                    == Some(port)
+        })
+        .count()
+}
+
 /// True when this system has a Linux `/proc`.
 pub(crate) fn available() -> bool {
     fs::metadata("/proc/self/net/tcp").is_ok()
@@ -205,6 +239,13 @@ mod tests {
                 limit: None
             }]
         );
+    }
+
+    #[test]
+    fn counts_the_connections_a_server_still_holds() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:115C 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1\n   1: 0100007F:115C 0100007F:9999 01 00000000:00000000 00:00000000 00000000     0        0 2 1\n   2: 0100007F:115C 0100007F:9998 08 00000000:00000000 00:00000000 00000000     0        0 3 1\n   3: 0100007F:115C 0100007F:9997 06 00000000:00000000 00:00000000 00000000     0        0 0 1\n   4: 0100007F:9999 0100007F:115C 01 00000000:00000000 00:00000000 00000000     0        0 4 1\n";
+        assert_eq!(count_held(table, 4444), 2);
+        assert_eq!(count_held(table, 4445), 0);
     }
 
     #[test]

@@ -32,7 +32,9 @@ pub(crate) static TASK: TaskDef = TaskDef {
     title: "fork-per-client server",
     files: &["server-fork.py"],
     checks: CHECKS,
+    shares_server: served::SHARED_SERVER,
     concurrency: Some(Concurrency::new(CLIENTS, SERIAL, SHARED)),
+    check_ms: 700,
     ..TaskDef::SERVER
 };
 

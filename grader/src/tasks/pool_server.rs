@@ -17,12 +17,13 @@ use std::time::Duration;
 /// How long the clients of a wave may go without any progress.
 const PATIENCE: Duration = Duration::from_secs(5);
 
-/// The POOLSIZE of one check, from its seed: 2 to 7, never the lecture's 5 (so a program
-/// that ignores the variable shows it), and fewer than the 8 cases of `eof` (so a pool
-/// that serves only POOLSIZE clients in all fails it whatever the seed).
+/// The POOLSIZE of one check, from its launch seed (one for the checks sharing a server,
+/// [`CheckCtx::launch_seed`]): 2 to 7, never the lecture's 5 (so a program that ignores
+/// the variable shows it), and fewer than the 8 cases of `eof` (so a pool that serves
+/// only POOLSIZE clients in all fails it whatever the seed).
 pub(crate) fn pool_size(ctx: &CheckCtx) -> usize {
     const SIZES: [usize; 5] = [2, 3, 4, 6, 7];
-    SIZES[ctx.rng_seed()[0] as usize % SIZES.len()]
+    SIZES[ctx.launch_seed()[0] as usize % SIZES.len()]
 }
 
 /// The environment of a pool of `size` workers.
@@ -40,6 +41,8 @@ pub(crate) static TASK: TaskDef = TaskDef {
     files: &["server-pool.py"],
     launch: |ctx| opts(pool_size(ctx)),
     checks: CHECKS,
+    shares_server: served::SHARED_SERVER,
+    check_ms: 500,
     ..TaskDef::SERVER
 };
 

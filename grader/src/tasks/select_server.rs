@@ -32,7 +32,9 @@ pub(crate) static TASK: TaskDef = TaskDef {
     title: "select() multiplexing server",
     files: &["server-select.py"],
     checks: CHECKS,
+    shares_server: served::SHARED_SERVER,
     concurrency: Some(Concurrency::new(CLIENTS, SERIAL, SHARED)),
+    check_ms: 500,
     ..TaskDef::SERVER
 };
 

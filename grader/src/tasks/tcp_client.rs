@@ -20,6 +20,7 @@ pub(crate) static TASK: TaskDef = TaskDef {
     title: "TCP client",
     files: &["client1.py"],
     checks: CHECKS,
+    check_ms: 200,
     ..TaskDef::PLAIN
 };
 

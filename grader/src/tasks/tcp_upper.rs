@@ -18,6 +18,7 @@ pub(crate) static TASK: TaskDef = TaskDef {
     files: &["server1.py"],
     one_shot: true,
     checks: CHECKS,
+    check_ms: 1100,
     ..TaskDef::PLAIN
 };
 

@@ -30,7 +30,9 @@ pub(crate) static TASK: TaskDef = TaskDef {
     title: "thread-per-client server",
     files: &["server-thread.py"],
     checks: CHECKS,
+    shares_server: served::SHARED_SERVER,
     concurrency: Some(Concurrency::new(CLIENTS, SERIAL, SHARED)),
+    check_ms: 450,
     ..TaskDef::SERVER
 };
 

@@ -17,6 +17,7 @@ pub(crate) static TASK: TaskDef = TaskDef {
     title: "UDP client",
     files: &["client2.py"],
     checks: CHECKS,
+    check_ms: 100,
     ..TaskDef::PLAIN
 };
 

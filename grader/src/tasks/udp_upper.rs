@@ -27,6 +27,7 @@ pub(crate) static TASK: TaskDef = TaskDef {
     files: &["server2.py"],
     may_end_in: &["empty-terminates"],
     checks: CHECKS,
+    check_ms: 150,
     ..TaskDef::SERVER
 };
 

@@ -25,6 +25,7 @@ pub(crate) static TASK: TaskDef = TaskDef {
         "the lecture's thread1.py, which counter.py fixes",
     )),
     checks: CHECKS,
+    check_ms: 450,
     ..TaskDef::PLAIN
 };
 

@@ -28,6 +28,7 @@ pub(crate) static TASK: TaskDef = TaskDef {
         "multiprint3.py",
     ],
     checks: CHECKS,
+    check_ms: 1100,
     ..TaskDef::PLAIN
 };
 
