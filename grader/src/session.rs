@@ -292,7 +292,7 @@ impl<'a> Server<'a> {
         mut case: impl FnMut(SocketAddr) -> Result<T, CaseError>,
     ) -> Result<T, Failure> {
         self.ensure_running().map_err(Failure::from_outcome)?;
-        let result = case(self.addr());
+        let result = self.talk(&mut case);
         let used = std::mem::replace(&mut self.used, true);
         match result {
             Ok(v) => Ok(v),
@@ -300,10 +300,20 @@ impl<'a> Server<'a> {
                 self.one_shot = true;
                 self.launch().map_err(Failure::from_outcome)?;
                 self.used = true;
-                case(self.addr()).map_err(|e| Failure::Program(self.explain(e)))
+                self.talk(&mut case)
+                    .map_err(|e| Failure::Program(self.explain(e)))
             }
             Err(e) => Err(Failure::Program(self.explain(e))),
         }
+    }
+
+    /// Runs `case` on the current process, the probe's waits on it counting its time.
+    fn talk<T>(
+        &mut self,
+        case: &mut impl FnMut(SocketAddr) -> Result<T, CaseError>,
+    ) -> Result<T, CaseError> {
+        let pid = self.program.as_ref().map(Program::pid);
+        crate::probe::tcp::talking_to(pid, || case(self.addr()))
     }
 
     /// Starts a process when there is none, it ended, or (one-shot) it served a case.

@@ -3,7 +3,15 @@
 //! while another thread reads what comes back, optionally slowly so that the server's send
 //! buffer fills. Every wait has a deadline; the result says what came back and how the
 //! exchange ended, so checks can explain failures.
+//!
+//! The waits that judge the server (its answer stalled for [`STALL`], it did not close
+//! within `eof_timeout`, it stopped reading for [`HOLD`]) count the server's own time
+//! when the caller says which process it is ([`talking_to`]): a server starved of CPU
+//! by a busy machine is neither failed for silence nor read early (which would drain
+//! its buffers before the EOF that `eof` wants it to see with answers still pending).
 
+use crate::process::deadline::Deadline;
+use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +20,31 @@ use std::time::{Duration, Instant};
 
 /// Default for [`Reading::stall`]: seconds without a byte on loopback mean "never".
 pub(crate) const STALL: Duration = Duration::from_secs(5);
+
+thread_local! {
+    static SERVER: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with the probes of this thread talking to process `pid` (the server's main
+/// process): their waits on the server count its own time (see the module's doc).
+pub(crate) fn talking_to<T>(pid: Option<u32>, f: impl FnOnce() -> T) -> T {
+    let before = SERVER.with(|s| s.replace(pid));
+    let out = f();
+    SERVER.with(|s| s.set(before));
+    out
+}
+
+/// A wait of `bound` on the server this thread talks to (wall clock when none is known).
+fn server_wait(bound: Duration) -> Deadline {
+    match SERVER.with(Cell::get) {
+        Some(pid) => Deadline::start(pid, bound),
+        None => Deadline::wall(bound),
+    }
+}
+
+/// Quiet shorter than this is not yet timed against the server (saves reading `/proc` on
+/// every pause of a flowing stream); it is grace on top of the bound.
+const NOTICE: Duration = Duration::from_millis(50);
 
 /// One write of the stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,17 +224,20 @@ pub(crate) fn exchange(
     })
 }
 
-/// Waits until `finished` says the writer is done, or it wrote nothing for [`HOLD`]
-/// (`wrote` changes whenever it makes progress), or `deadline`.
+/// Waits until `finished` says the writer is done, or it wrote nothing for [`HOLD`] of
+/// the server's time (`wrote` changes whenever it makes progress), or `deadline`.
 fn hold(wrote: &AtomicU64, finished: impl Fn() -> bool, deadline: Instant) {
     let mut seen = 0;
     let mut since = Instant::now();
+    let mut quiet: Option<Deadline> = None;
     while !finished() && Instant::now() < deadline {
         let at = wrote.load(Ordering::Relaxed);
         if at != seen {
-            (seen, since) = (at, Instant::now());
-        } else if since.elapsed() >= HOLD {
-            return;
+            (seen, since, quiet) = (at, Instant::now(), None);
+        } else if since.elapsed() >= NOTICE {
+            if quiet.get_or_insert_with(|| server_wait(HOLD)).passed() {
+                return;
+            }
         }
         std::thread::sleep(Duration::from_micros(500));
     }
@@ -225,38 +261,50 @@ fn read_until(
     let mut input = stream;
     let mut buf = vec![0u8; if reading.slow { 4096 } else { 64 * 1024 }];
     let mut since_pause = 0usize;
-    let mut eof_deadline: Option<Instant> = None;
+    let mut eof_deadline: Option<Deadline> = None;
     let mut last_progress = Instant::now();
+    // The server's time since it last made progress, once the quiet was noticed.
+    let mut quiet: Option<Deadline> = None;
+    let mut writer_at = 0u64;
     loop {
         let complete = ex.received.len() >= reading.expect;
         if complete && !reading.until_eof {
             return ex;
         }
         if complete && eof_deadline.is_none() {
-            eof_deadline = Some(Instant::now() + reading.eof_timeout);
+            eof_deadline = Some(server_wait(reading.eof_timeout));
         }
-        let limit = match eof_deadline {
-            Some(eof) => eof,
-            None => {
-                let wrote = writer
-                    .map(|(start, at)| start + Duration::from_micros(at.load(Ordering::Relaxed)));
-                let base = wrote.map_or(last_progress, |w| w.max(last_progress));
-                deadline.min(base + reading.stall)
+        if let Some((_, at)) = writer {
+            let at = at.load(Ordering::Relaxed);
+            if at != writer_at {
+                (writer_at, last_progress, quiet) = (at, Instant::now(), None);
             }
-        };
+        }
         let now = Instant::now();
-        if now >= limit {
+        let quiet_for = now.duration_since(last_progress);
+        let (passed, left) = match eof_deadline.as_mut() {
+            Some(eof) => (eof.passed(), eof.remaining()),
+            None if quiet_for >= NOTICE => {
+                let q = quiet.get_or_insert_with(|| server_wait(reading.stall));
+                (q.passed(), q.remaining())
+            }
+            None => (false, NOTICE - quiet_for),
+        };
+        if now >= deadline || passed {
             ex.timed_out = true;
             return ex;
         }
-        let _ = stream.set_read_timeout(Some((limit - now).min(Duration::from_millis(250))));
+        let next = left.min(deadline - now);
+        let _ = stream.set_read_timeout(Some(
+            next.clamp(Duration::from_millis(1), Duration::from_millis(250)),
+        ));
         match input.read(&mut buf) {
             Ok(0) => {
                 ex.eof = true;
                 return ex;
             }
             Ok(n) => {
-                last_progress = Instant::now();
+                (last_progress, quiet) = (Instant::now(), None);
                 let at = ex.received.len();
                 ex.received.extend_from_slice(&buf[..n]);
                 if let Some(expected) = &reading.expected {
