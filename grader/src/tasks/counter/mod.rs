@@ -1,9 +1,12 @@
 //! `counter` (SPEC sections 3 and 4): THREADS threads each add 1 to a shared counter
-//! INCREMENTS times and the program prints `Obtained value: N`. `total` runs it as it is;
-//! `race-free` runs it while the grader forces thread switches between bytecodes (CPython
-//! 3.10+ almost never switches inside `a = a + 1` by itself, so a missing lock would go
-//! unseen); `uses-threads` asks the interpreter which threads really ran.
+//! INCREMENTS times and the program prints `Obtained value: N`. `total` and `uses-threads`
+//! judge one shared run without forced switches ([`observe`]: its threads are recorded,
+//! for Python by the instrumentation, which does not change what it computes);
+//! `race-free` runs it again while the grader forces thread switches between bytecodes
+//! (CPython 3.10+ almost never switches inside `a = a + 1` by itself, so a missing lock
+//! would go unseen) and compares with the shared run.
 
+mod observe;
 mod run;
 mod uses_threads;
 mod value;
@@ -12,7 +15,7 @@ use crate::check::{CheckCtx, CheckDef, Outcome, Status};
 use crate::checks::threads::{self, NOT_INSTRUMENTED};
 use crate::instrument;
 use crate::task::TaskDef;
-use proptest::prelude::RngExt;
+use observe::{observation, Observation};
 use run::run;
 
 /// The task.
@@ -33,7 +36,7 @@ pub(crate) const CHECKS: &[&CheckDef] = &[
     &CheckDef {
         id: "total",
         summary: "prints Obtained value: THREADS x INCREMENTS for generated THREADS and INCREMENTS",
-        run: total,
+        run: |ctx| total(&observation(ctx)),
     },
     &CheckDef {
         id: "race-free",
@@ -44,26 +47,24 @@ pub(crate) const CHECKS: &[&CheckDef] = &[
         id: "uses-threads",
         summary:
             "THREADS threads really run (recorded by the interpreter, not read from the output)",
-        run: uses_threads::uses_threads,
+        run: |ctx| uses_threads::uses_threads(&observation(ctx)),
     },
 ];
 
-/// Runs under forced preemption in `race-free` (plus one run without, for comparison).
+/// Runs under forced preemption in `race-free` (compared with the shared run).
 const PREEMPTED_RUNS: usize = 3;
 
-/// `total`: generated THREADS and INCREMENTS, no instrumentation; the printed value must
-/// be their product.
-fn total(ctx: &CheckCtx) -> Outcome {
-    let mut rng = threads::rng(ctx);
-    let t = rng.random_range(2..=8u64);
-    let i = rng.random_range(1_000..=20_000u64);
-    let mut finished = match run(ctx, t, i, vec![], |_| {}) {
-        Ok(f) => f,
-        Err(o) => return o,
+/// `total`: the shared run (generated THREADS and INCREMENTS, no forced switches); the
+/// printed value must be their product.
+fn total(obs: &Observation) -> Outcome {
+    let (t, i) = (obs.threads, obs.increments);
+    let ran = match &obs.ran {
+        Ok(r) => r,
+        Err(o) => return o.clone(),
     };
-    let got = match finished.value() {
-        Ok(v) => v,
-        Err(why) => return Outcome::fail(why),
+    let got = match &ran.value {
+        Ok(v) => *v,
+        Err(why) => return Outcome::fail(why.clone()),
     };
     let expected = t * i;
     if got == expected {
@@ -79,32 +80,35 @@ fn total(ctx: &CheckCtx) -> Outcome {
     ))
 }
 
-/// `race-free`: several runs under forced preemption (Python), each must count every
-/// update. A run without preemption is made alongside: a value that is wrong the same way
-/// without forced switches is not a lost update (that is `total`'s business).
+/// `race-free`: several runs under forced preemption (Python), with the shared run's
+/// THREADS and INCREMENTS; each must count every update. The shared run, made without
+/// forced switches, is the comparison: a value that is wrong the same way without them is
+/// not a lost update (that is `total`'s business).
 fn race_free(ctx: &CheckCtx) -> Outcome {
     let mut rng = threads::rng(ctx);
-    let t = rng.random_range(3..=8u64);
     let python = ctx.target.python;
-    // Without instrumentation only real parallelism can expose a race: count longer.
-    let i = if python {
-        rng.random_range(1_000..=3_000u64)
-    } else {
-        rng.random_range(100_000..=300_000u64)
-    };
+    let (t, i) = observe::settings(ctx);
     let seeds = threads::preempt_seeds(&mut rng, PREEMPTED_RUNS);
-    let runs = threads::parallel(PREEMPTED_RUNS + 1, |k| {
-        let features = match seeds.get(k) {
-            Some(&seed) if python => vec![instrument::preempt(seed)],
-            _ => vec![],
-        };
-        run(ctx, t, i, features, |_| {}).map(|mut f| f.value())
+    // The shared run is made alongside the preempted ones (or read, when made already).
+    let (shared, runs) = std::thread::scope(|scope| {
+        let shared = scope.spawn(|| observation(ctx));
+        let runs = threads::parallel(PREEMPTED_RUNS, |k| {
+            let features = if python {
+                vec![instrument::preempt(seeds[k])]
+            } else {
+                vec![]
+            };
+            run(ctx, t, i, features, |_| {}).map(|mut f| f.value())
+        });
+        let shared = shared
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (shared, runs)
     });
-    let mut runs = runs.into_iter();
-    let baseline = runs.next_back().and_then(|r| r.ok()?.ok());
+    let baseline = shared.ran.as_ref().ok().and_then(|r| r.value.clone().ok());
     let expected = t * i;
     let mut values = Vec::with_capacity(PREEMPTED_RUNS);
-    for (run, seed) in runs.zip(&seeds) {
+    for (run, seed) in runs.into_iter().zip(&seeds) {
         match run {
             Err(outcome) => return under_preemption(outcome, python, *seed),
             Ok(Err(why)) => {
