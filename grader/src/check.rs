@@ -1,7 +1,8 @@
 //! What a check is and what it gets: a [`CheckDef`] names a property of SPEC section 4 and
 //! the function that judges it; the function gets a [`CheckCtx`] (the program to judge,
 //! the run's seed and budget) and returns an [`Outcome`]. A failing program is an outcome,
-//! never an `Err`: errors are for when the grader itself cannot judge.
+//! never an `Err`: errors are for when the grader itself cannot judge. Checks that judge one
+//! observation (the same program runs) share it through the target's [`Shared`] cache.
 
 use crate::instrument::Instrument;
 use crate::process::{Launch, Program};

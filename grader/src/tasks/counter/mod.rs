@@ -179,3 +179,57 @@ fn under_preemption(outcome: Outcome, python: bool, seed: u64) -> Outcome {
         outcome.message
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{RunSettings, Status};
+    use crate::instrument::Instrument;
+    use crate::runner::{self, Plan, Selection};
+    use crate::submission::Submission;
+    use std::sync::atomic::Ordering;
+
+    /// Grades the lecture's counter.py with `checks`: (id, status, message) of each.
+    fn grade(checks: &[&str]) -> Vec<(String, Status, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let lecture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/good/lecture/counter.py");
+        std::fs::copy(lecture, dir.path().join("counter.py")).unwrap();
+        let plan = Plan {
+            submission: Submission::discover_among(dir.path(), "python3", crate::tasks::ALL)
+                .unwrap(),
+            selection: Selection {
+                tasks: vec!["counter".into()],
+                checks: checks.iter().map(|c| c.to_string()).collect(),
+            },
+            settings: RunSettings {
+                seed: 5,
+                cases: 4,
+                instrument: Instrument::install().unwrap(),
+                grader_exe: "grader".into(),
+            },
+            python: "python3".into(),
+            jobs: 3,
+        };
+        let report = runner::run(&plan, &|_| {});
+        report.tasks[0]
+            .checks
+            .iter()
+            .map(|c| (c.id.clone(), c.status, c.message.clone()))
+            .collect()
+    }
+
+    /// The three checks make the shared run once between them; `total` alone makes the
+    /// same run (the same THREADS and INCREMENTS, the same verdict and message).
+    #[test]
+    fn the_shared_run_is_made_once_and_the_same_for_a_check_alone() {
+        let before = observe::MADE.load(Ordering::SeqCst);
+        let together = grade(&["total", "race-free", "uses-threads"]);
+        assert_eq!(observe::MADE.load(Ordering::SeqCst) - before, 1);
+        assert_eq!(together.len(), 3, "{together:?}");
+        assert!(together.iter().all(|c| c.1 == Status::Pass), "{together:?}");
+        let before = observe::MADE.load(Ordering::SeqCst);
+        let alone = grade(&["total"]);
+        assert_eq!(observe::MADE.load(Ordering::SeqCst) - before, 1);
+        assert_eq!(alone[0], together[0]);
+    }
+}

@@ -86,8 +86,14 @@ pub(super) fn settings(ctx: &CheckCtx) -> (u64, u64) {
     (t, i)
 }
 
+/// Shared runs made by this process (a test counts them).
+#[cfg(test)]
+pub(super) static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Makes the shared run.
 pub(super) fn observe(ctx: &CheckCtx) -> Observation {
+    #[cfg(test)]
+    MADE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let (t, i) = settings(ctx);
     let python = ctx.target.python;
     let ran = if python {

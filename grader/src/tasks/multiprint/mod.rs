@@ -187,10 +187,14 @@ fn terminates(obs: &Observation) -> Outcome {
             return Outcome::fail(format!("{}: {after} {crash}", s.shown()))
                 .with_counterexample(obs.fed_shown(w.ending));
         }
-        took.push(format!("{:.2} s {after}", exited_after.as_secs_f64()));
+        took.push(format!(
+            "{:.2} s after the last lines and {} were sent",
+            exited_after.as_secs_f64(),
+            w.ending.name()
+        ));
     }
     Outcome::pass(format!(
-        "{}: exited with status 0 {} (each counted from when the last lines were sent with it)",
+        "{}: exited with status 0 {}",
         s.shown(),
         took.join(", and ")
     ))
@@ -213,8 +217,16 @@ fn no_busy_wait(obs: &Observation) -> Outcome {
         let context = idle_context(w, obs.settings.threads);
         let (cpu, window, share, limit) = (m.cpu, m.window, m.share(), m.limit());
         if share >= limit {
+            let runnable = if m.spinning() {
+                format!(
+                    "; a thread of it was running or waiting for a core in {:.0}% of the looks every 25 ms",
+                    m.runnable * 100.0
+                )
+            } else {
+                String::new()
+            };
             return Outcome::fail(format!(
-                "{context}, the program used {cpu:.2} s of CPU in {window:.1} s ({:.0}% of one core; the limit is {:.0}%, a fifth of the {:.0}% a spinning thread got meanwhile): a thread is spinning in a loop. Wait by blocking instead: q.get(), Condition.wait(), or at least time.sleep() between two looks (as multiprint1.py does)",
+                "{context}, the program used {cpu:.2} s of CPU in {window:.1} s ({:.0}% of one core; the limit is {:.0}%, a fifth of the {:.0}% a spinning thread got meanwhile{runnable}): a thread is spinning in a loop. Wait by blocking instead: q.get(), Condition.wait(), or at least time.sleep() between two looks (as multiprint1.py does)",
                 share * 100.0,
                 limit * 100.0,
                 m.reachable * 100.0
