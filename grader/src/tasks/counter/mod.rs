@@ -91,22 +91,32 @@ fn race_free(ctx: &CheckCtx) -> Outcome {
     let python = ctx.target.python;
     let (t, i) = observe::settings(ctx);
     let seeds = threads::preempt_seeds(&mut rng, PREEMPTED_RUNS);
-    // The shared run is made alongside the preempted ones (or read, when made already).
-    let (shared, runs) = std::thread::scope(|scope| {
-        let shared = scope.spawn(|| observation(ctx));
-        let runs = threads::parallel(PREEMPTED_RUNS, |k| {
+    let preempted = || {
+        threads::parallel(PREEMPTED_RUNS, |k| {
             let features = if python {
                 vec![instrument::preempt(seeds[k])]
             } else {
                 vec![]
             };
             run(ctx, t, i, features, |_| {}).map(|mut f| f.value())
-        });
-        let shared = shared
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (shared, runs)
-    });
+        })
+    };
+    let (shared, runs) = if python {
+        // The shared run is made alongside the preempted ones (or read, when made already).
+        std::thread::scope(|scope| {
+            let shared = scope.spawn(|| observation(ctx));
+            let runs = preempted();
+            let shared = shared
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (shared, runs)
+        })
+    } else {
+        // Here the shared run samples /proc/PID/task while it runs: it is made (or awaited)
+        // first, so that these long runs do not starve the sampling of CPU.
+        let shared = observation(ctx);
+        (shared, preempted())
+    };
     let baseline = shared.ran.as_ref().ok().and_then(|r| r.value.clone().ok());
     let expected = t * i;
     let mut values = Vec::with_capacity(PREEMPTED_RUNS);
