@@ -1,13 +1,17 @@
 //! What a check is and what it gets: a [`CheckDef`] names a property of SPEC section 4 and
 //! the function that judges it; the function gets a [`CheckCtx`] (the program to judge,
 //! the run's seed and budget) and returns an [`Outcome`]. A failing program is an outcome,
-//! never an `Err`: errors are for when the grader itself cannot judge.
+//! never an `Err`: errors are for when the grader itself cannot judge. Checks that judge one
+//! observation (the same program runs) share it through the target's [`Shared`] cache.
 
 use crate::instrument::Instrument;
 use crate::process::{Launch, Program};
 use crate::task::Kind;
 use serde::{Deserialize, Serialize};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// One check of a task.
 pub struct CheckDef {
@@ -90,6 +94,41 @@ pub struct Target {
     pub workdir: PathBuf,
     /// It runs on a Python interpreter, so the grader's instrumentation applies.
     pub python: bool,
+    /// What several checks of this target observe together ([`CheckCtx::shared`]).
+    pub shared: Shared,
+}
+
+/// Values computed once per target and shared by its checks, one per type: an
+/// observation (program runs) that several checks judge. The first check to ask computes
+/// it; a check that asks meanwhile waits for it and reads the same value. A check alone
+/// computes it exactly as it would among others, so its verdict never depends on which
+/// other checks ran. The values live as long as the target (one run of the grader).
+#[derive(Clone, Default)]
+pub struct Shared(Arc<Mutex<HashMap<TypeId, Arc<Cell>>>>);
+
+/// One shared value, set once.
+type Cell = OnceLock<Arc<dyn Any + Send + Sync>>;
+
+impl Shared {
+    /// The value of type `T`, computed by `compute` if no check has computed it yet.
+    /// If `compute` panics, the panic goes to its caller and the next to ask computes.
+    pub fn get_or_compute<T: Any + Send + Sync>(&self, compute: impl FnOnce() -> T) -> Arc<T> {
+        let cell = {
+            let mut cells = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(cells.entry(TypeId::of::<T>()).or_default())
+        };
+        let value = cell.get_or_init(|| Arc::new(compute()) as Arc<dyn Any + Send + Sync>);
+        Arc::clone(value)
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("a cell of a type holds a value of that type"))
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map(|c| c.len()).unwrap_or_default();
+        write!(f, "Shared({n} values)")
+    }
 }
 
 /// Settings shared by every check of a run.
@@ -157,11 +196,21 @@ impl CheckCtx<'_> {
     pub fn launch_seed(&self) -> [u8; 32] {
         let group = self.target.kind.shares_server;
         match group.first() {
-            Some(first) if group.contains(&self.check) => {
-                crate::seed::derive(self.run.seed, self.target.kind.id, first)
-            }
+            Some(first) if group.contains(&self.check) => self.shared_seed(first),
             _ => self.rng_seed(),
         }
+    }
+
+    /// The seed of a generator shared by the checks of this task that judge one
+    /// observation (`name` names it): the same for each of them, whichever runs.
+    pub fn shared_seed(&self, name: &str) -> [u8; 32] {
+        crate::seed::derive(self.run.seed, self.target.kind.id, name)
+    }
+
+    /// The value of type `T` that the checks of this target share ([`Shared`]): computed
+    /// by `compute` for the first check that asks, read by the others.
+    pub fn shared<T: Any + Send + Sync>(&self, compute: impl FnOnce() -> T) -> Arc<T> {
+        self.target.shared.get_or_compute(compute)
     }
 
     /// The command line that reproduces this check.
@@ -222,5 +271,38 @@ impl CheckCtx<'_> {
     pub fn launch(&self, opts: &LaunchOpts) -> std::io::Result<Program> {
         crate::prop::started_program();
         Program::spawn(&self.launch_spec(opts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_shared_value_is_computed_once_and_read_by_all() {
+        let shared = Shared::default();
+        let computed = AtomicUsize::new(0);
+        let slow = || {
+            computed.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            42u32
+        };
+        let got = crate::checks::threads::parallel(4, |_| *shared.get_or_compute(slow));
+        assert_eq!(got, [42; 4]);
+        assert_eq!(computed.load(Ordering::SeqCst), 1);
+        // Another type is another value; a clone of the target shares the same values.
+        assert_eq!(*shared.clone().get_or_compute(|| "other"), "other");
+        assert_eq!(*shared.clone().get_or_compute(|| 7u32), 42);
+    }
+
+    #[test]
+    fn a_panicking_computation_leaves_it_to_the_next() {
+        let shared = Shared::default();
+        let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            shared.get_or_compute::<u8>(|| panic!("grader bug"))
+        }));
+        assert!(first.is_err());
+        assert_eq!(*shared.get_or_compute(|| 5u8), 5);
     }
 }

@@ -189,6 +189,7 @@ fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
                 argv: run,
                 workdir: dir.path().to_path_buf(),
                 python,
+                shared: Default::default(),
             };
             Ok((target, dir, lease))
         });

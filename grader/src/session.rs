@@ -391,6 +391,7 @@ conn.close()
             argv: vec!["./server1".into()],
             workdir: dir.path().to_path_buf(),
             python: false,
+            shared: Default::default(),
         };
         let run = RunSettings {
             seed: 1,

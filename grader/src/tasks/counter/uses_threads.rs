@@ -1,40 +1,27 @@
 //! `uses-threads`: THREADS threads must really run. For Python the grader's
 //! instrumentation records every thread that began running (printed names prove
 //! nothing); for other programs `/proc/PID/task` is sampled while a long count runs, which
-//! can prove that threads ran but never that they did not, so it passes or skips.
+//! can prove that threads ran but never that they did not, so it passes or skips. Judged
+//! on the shared run ([`super::observe`]).
 
-use super::run::{run, POLL};
-use crate::check::{CheckCtx, Outcome};
-use crate::checks::threads;
-use crate::process::program::describe;
-use crate::{escape, instrument, procfs, threadlog};
-use proptest::prelude::RngExt;
-use std::collections::BTreeSet;
+use super::observe::{Observation, Ran, Threads};
+use crate::check::Outcome;
+use crate::escape;
+use crate::threadlog::Tally;
 
-/// `uses-threads`: THREADS threads must really start. For Python, the instrumentation
-/// records every thread that began running; for other programs `/proc/PID/task` is sampled
-/// while a long count runs, which can prove threads ran but never that they did not.
-pub(super) fn uses_threads(ctx: &CheckCtx) -> Outcome {
-    let mut rng = threads::rng(ctx);
-    let t = rng.random_range(3..=8u64);
-    if ctx.target.python {
-        recorded_threads(ctx, t, rng.random_range(500..=2_000u64))
-    } else {
-        sampled_threads(ctx, t, rng.random_range(1_000_000..=2_000_000u64))
+/// `uses-threads`: THREADS threads must really start.
+pub(super) fn uses_threads(obs: &Observation) -> Outcome {
+    let ran = match &obs.ran {
+        Ok(r) => r,
+        Err(o) => return o.clone(),
+    };
+    match &ran.threads {
+        Threads::Recorded(tally) => recorded_threads(obs.threads, ran, tally),
+        Threads::Sampled(seen) => sampled_threads(obs, ran, *seen),
     }
 }
 
-fn recorded_threads(ctx: &CheckCtx, t: u64, i: u64) -> Outcome {
-    let dir = match tempfile::Builder::new().prefix("grader-threads-").tempdir() {
-        Ok(d) => d,
-        Err(e) => return Outcome::error(format!("could not make a temporary folder: {e}")),
-    };
-    let log = dir.path().join("threads.log");
-    let mut finished = match run(ctx, t, i, vec![instrument::thread_log(&log)], |_| {}) {
-        Ok(f) => f,
-        Err(o) => return o,
-    };
-    let tally = threadlog::read(&log, finished.pid);
+fn recorded_threads(t: u64, ran: &Ran, tally: &Tally) -> Outcome {
     let started = tally.started.len() as u64;
     if started >= t {
         return Outcome::pass(format!(
@@ -43,20 +30,20 @@ fn recorded_threads(ctx: &CheckCtx, t: u64, i: u64) -> Outcome {
         ));
     }
     if started == 0 && tally.most_alive.is_none() {
-        if !finished.status.success() {
+        if !ran.status.success() {
             return Outcome::fail(format!(
                 "THREADS={t}: no thread was started; {}",
-                finished.program.exit_story()
+                ran.story
             ));
         }
         return Outcome::error(
             "the grader's thread recorder did not run in this program (was site-customisation turned off, e.g. python -S or -I?)",
         );
     }
-    let crashed = if finished.status.success() {
+    let crashed = if ran.status.success() {
         String::new()
     } else {
-        format!("; {}", finished.program.exit_story())
+        format!("; {}", ran.story)
     };
     if started == 0 {
         return Outcome::fail(format!(
@@ -69,30 +56,15 @@ fn recorded_threads(ctx: &CheckCtx, t: u64, i: u64) -> Outcome {
     ))
 }
 
-fn sampled_threads(ctx: &CheckCtx, t: u64, i: u64) -> Outcome {
-    if !procfs::available() {
+fn sampled_threads(obs: &Observation, ran: &Ran, seen: Option<usize>) -> Outcome {
+    let Some(others) = seen else {
         return Outcome::skip(
             "not a Python program, so the grader cannot record its threads, and this system has no /proc to watch them in",
         );
-    }
-    let mut seen: BTreeSet<u32> = BTreeSet::new();
-    let finished = match run(ctx, t, i, vec![], |pid| {
-        if let Ok(ids) = procfs::thread_ids(pid) {
-            seen.extend(ids.into_iter().filter(|&id| id != pid));
-        }
-    }) {
-        Ok(f) => f,
-        Err(o) => return o,
     };
-    let others = seen.len() as u64;
-    let how = format!(
-        "not a Python program, so its threads were counted by sampling /proc/PID/task every {} ms while it ran ({}, {:.2} s, {})",
-        POLL.as_millis(),
-        finished.settings(),
-        finished.took.as_secs_f64(),
-        describe(finished.status)
-    );
-    if others >= t {
+    let others = others as u64;
+    let how = ran.sampled_how(obs);
+    if others >= obs.threads {
         Outcome::pass(format!("{how}: saw {others} threads besides the main one"))
     } else {
         let saw = match others {

@@ -1,21 +1,26 @@
 //! `multiprint` (SPEC sections 3 and 4): a producer reads lines from stdin, THREADS
 //! consumers print one character each (`<name>: <char>`) and sleep DELAY; an empty line or
-//! end of stdin ends it all with every consumer's `I'm done!`. Each check starts its own
-//! program with generated THREADS, DELAY and input (characters repeat); both endings are
-//! used in every run (see each check); `race-free` runs it while the grader forces thread
-//! switches (Python), so a buffer taken outside its lock is caught.
+//! end of stdin ends it all with every consumer's `I'm done!`. `every-char-once`,
+//! `all-done`, `terminates` and `no-busy-wait` judge one shared observation: two programs
+//! started once per task instance with generated THREADS, DELAY and input (characters
+//! repeat), one input ended by the empty line and one by end of stdin (see
+//! [`observe`]); each of these checks is a judgement of both runs. `race-free` starts its
+//! own runs while the grader forces thread switches (Python), so a buffer taken outside
+//! its lock is caught.
 
+mod idle;
 mod judge;
+mod observe;
 mod parse;
 mod pieces;
 mod run;
 
 use crate::check::{CheckCtx, CheckDef, Outcome};
 use crate::checks::threads::{self, NOT_INSTRUMENTED};
+use crate::instrument;
 use crate::task::TaskDef;
-use crate::{instrument, procfs};
+use observe::{observation, Observation, Watched, EXIT_AFTER_EMPTY_LINE};
 use run::{feed_all, Ending, Settings};
-use std::time::{Duration, Instant};
 
 /// The task.
 pub(crate) static TASK: TaskDef = TaskDef {
@@ -37,22 +42,22 @@ pub(crate) const CHECKS: &[&CheckDef] = &[
     &CheckDef {
         id: "every-char-once",
         summary: "every character sent is printed exactly once",
-        run: every_char_once,
+        run: |ctx| every_char_once(&observation(ctx)),
     },
     &CheckDef {
         id: "all-done",
         summary: "each of the THREADS consumers prints I'm done!",
-        run: all_done,
+        run: |ctx| all_done(&observation(ctx)),
     },
     &CheckDef {
         id: "terminates",
         summary: "exits with status 0 within 10 s after the empty line or end of stdin",
-        run: terminates,
+        run: |ctx| terminates(&observation(ctx)),
     },
     &CheckDef {
         id: "no-busy-wait",
         summary: "uses under 20% of one core while waiting for input",
-        run: no_busy_wait,
+        run: |ctx| no_busy_wait(&observation(ctx)),
     },
     &CheckDef {
         id: "race-free",
@@ -61,338 +66,197 @@ pub(crate) const CHECKS: &[&CheckDef] = &[
     },
 ];
 
-/// How long the program has to exit after the empty line (SPEC section 4).
-const EXIT_AFTER_EMPTY_LINE: Duration = Duration::from_secs(10);
-
-/// How long consumers have to print `I'm done!` once every character has been printed
-/// (they need only wake up: generous).
-const GOODBYE: Duration = Duration::from_secs(5);
-
-/// The idle window of `no-busy-wait`, and the most CPU a waiting program may use in it.
-const IDLE_WINDOW: Duration = Duration::from_secs(1);
-const IDLE_CPU_LIMIT: f64 = 0.20;
-/// The limit never drops below this share of a core (a correct program that polls with
-/// `time.sleep(0.1)`, as multiprint1.py does, uses about 1%).
-const IDLE_CPU_FLOOR: f64 = 0.04;
-
-/// Spins for `window` on a thread of its own and returns the share of a core it got:
-/// about 1.0 on an idle machine, less when the cores are busy.
-fn spinner_share(window: Duration) -> f64 {
-    std::thread::spawn(move || {
-        let start = Instant::now();
-        while start.elapsed() < window {
-            std::hint::spin_loop();
-        }
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: clock_gettime writes into the timespec we own.
-        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-        let cpu = ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9;
-        (cpu / start.elapsed().as_secs_f64()).clamp(0.0, 1.0)
-    })
-    .join()
-    .unwrap_or(1.0)
-}
-
 /// Runs under forced preemption in `race-free`.
 const RUNS: usize = 3;
 
-fn settings(ctx: &CheckCtx) -> Settings {
-    Settings::draw(&mut threads::rng(ctx))
-}
-
-/// `every-char-once`: all lines and the empty line at once; the printed characters must
-/// be the input's, each once.
-fn every_char_once(ctx: &CheckCtx) -> Outcome {
-    let s = settings(ctx);
-    let mut ran = match feed_all(ctx, &s, vec![], |p| judge::all_printed(&s.lines, p)) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
-    match judge::every_char_once(&s.lines, &ran.prints) {
-        Ok(()) => Outcome::pass(format!(
-            "{}: all {} characters printed once",
-            s.shown(),
-            s.chars()
-        )),
-        Err(why) => Outcome::fail(format!(
-            "{}: {}",
-            s.shown(),
-            ran.explain(&why.what, &hint(&why, &ran))
-        ))
-        .with_counterexample(s.input_shown()),
-    }
-}
-
-/// `all-done`: exactly THREADS distinct threads print `I'm done!`.
-fn all_done(ctx: &CheckCtx) -> Outcome {
-    let s = settings(ctx).ended_by(Ending::EndOfStdin);
-    let all_said = |p: &[parse::Print]| judge::done_names(p).len() >= s.threads;
-    // Once every character is printed, consumers only have to wake up and say goodbye.
-    let mut ran = match feed_all(ctx, &s, vec![], |p| {
-        all_said(p) || judge::all_printed(&s.lines, p)
-    }) {
-        Ok(r) => r,
-        Err(o) => return o,
-    };
-    if ran.status.is_none() && !all_said(&ran.prints) {
-        run::wait_for(&ran.program, GOODBYE, all_said);
-        ran.status = ran.program.wait_exit(Duration::from_millis(100));
-        ran.prints = run::prints(&ran.program);
-    }
-    let names = judge::done_names(&ran.prints);
-    let n = names.len();
-    let shown = shown_names(&names);
-    if n == s.threads {
-        return Outcome::pass(format!("THREADS={n}: {shown} each printed I'm done!"));
-    }
-    let message = if n > s.threads {
-        format!(
-            "THREADS={}, but {n} threads printed I'm done! ({shown}): start THREADS consumer threads, read from the environment: THREADS = int(os.environ.get(\"THREADS\", 10))",
-            s.threads
-        )
-    } else if n == 0 {
-        format!(
-            "THREADS={}, but no consumer printed I'm done! {}: each consumer must learn that the input ended (a None in the queue for each of them, or a flag they check) and print <name>: I'm done!{}",
-            s.threads,
-            s.ending.after(),
-            eof_hint(&mut ran.program)
-        )
-    } else {
-        format!(
-            "THREADS={}, but only {n} consumer(s) printed I'm done! ({shown}): {} never did - each consumer needs its own stop signal (e.g. one None per consumer in the queue)",
-            s.threads,
-            s.threads - n
-        )
-    };
-    Outcome::fail(format!("{message}{}", ran.trouble())).with_counterexample(s.input_shown())
-}
-
-/// `terminates`: two programs at once, both given the lines first; once they are
-/// printed, one gets the empty line and the other end of stdin (both in every run: SPEC
-/// section 3 makes them the same); each must exit with status 0 within 10 s.
-fn terminates(ctx: &CheckCtx) -> Outcome {
-    let s = settings(ctx);
-    let endings = [Ending::EmptyLine, Ending::EndOfStdin];
-    let mut outcomes = threads::parallel(endings.len(), |k| {
-        terminates_by(ctx, &s.ended_by(endings[k]))
-    });
-    match outcomes
+/// The runs of the observation in order (the empty line's first), or the outcome of the
+/// first that could not start.
+fn watched(obs: &Observation) -> Result<Vec<&Watched>, Outcome> {
+    obs.runs
         .iter()
-        .position(|o| o.status != crate::check::Status::Pass)
-    {
-        Some(i) => outcomes.swap_remove(i),
-        None => {
-            let took: Vec<String> = outcomes.iter().map(|o| o.message.clone()).collect();
-            Outcome::pass(format!(
-                "{}: exited with status 0 {}",
+        .map(|r| r.as_ref().map_err(Outcome::clone))
+        .collect()
+}
+
+/// `every-char-once`: in both runs, the printed characters must be the input's, each once.
+fn every_char_once(obs: &Observation) -> Outcome {
+    let s = &obs.settings;
+    let runs = match watched(obs) {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    for w in runs {
+        if let Err(why) = judge::every_char_once(&s.lines, &w.ran.prints) {
+            return Outcome::fail(format!(
+                "{}, {}: {}",
                 s.shown(),
-                took.join(", and ")
+                w.ended_by(),
+                w.ran.explain(&why.what, &hint(&why, &w.ran))
             ))
+            .with_counterexample(obs.fed_shown(w.ending));
         }
     }
+    Outcome::pass(format!(
+        "{}: all {} characters printed once, with the input ended by an empty line and by end of stdin",
+        s.shown(),
+        s.chars()
+    ))
 }
 
-/// One program of `terminates`, its input ended as `s.ending` says. Passing says how
-/// long it took: "0.12 s after the empty line".
-fn terminates_by(ctx: &CheckCtx, s: &Settings) -> Outcome {
-    let mut program = match run::start(ctx, s, vec![]) {
-        Ok(p) => p,
+/// `all-done`: in both runs, exactly THREADS distinct threads print `I'm done!`.
+fn all_done(obs: &Observation) -> Outcome {
+    let threads = obs.settings.threads;
+    let runs = match watched(obs) {
+        Ok(r) => r,
         Err(o) => return o,
     };
-    let _ = program.write_stdin(s.text().as_bytes());
-    run::wait_for(&program, s.work(), |p| judge::all_printed(&s.lines, p));
-    if program.status().is_some() {
-        return Outcome::fail(format!(
-            "{}: the program ended before its input did - it must keep reading lines until an empty one or end of stdin; {}",
-            s.shown(),
-            program.exit_story()
-        ));
-    }
-    let sent = Instant::now();
-    run::end_input(&mut program, s.ending);
-    let after = s.ending.after();
-    let Some(status) = program.wait_exit(EXIT_AFTER_EMPTY_LINE) else {
-        let names = judge::done_names(&run::prints(&program));
-        let alive = procfs::threads(program.pid())
-            .map(|n| format!(" (the process still has {n} thread(s))"))
-            .unwrap_or_default();
-        let missing = s.threads.saturating_sub(names.len());
-        let why = if missing > 0 {
+    let mut said = Vec::new();
+    for w in runs {
+        let names = judge::done_names(&w.ran.prints);
+        let n = names.len();
+        let shown = shown_names(&names);
+        if n == threads {
+            said.push(shown);
+            continue;
+        }
+        let after = w.ending.after();
+        let message = if n > threads {
             format!(
-                "{missing} consumer thread(s) never printed I'm done! - each consumer needs its own stop signal (e.g. one None per consumer in the queue)"
+                "THREADS={threads}, but {n} threads printed I'm done! {after} ({shown}): start THREADS consumer threads, read from the environment: THREADS = int(os.environ.get(\"THREADS\", 10))"
+            )
+        } else if n == 0 {
+            format!(
+                "THREADS={threads}, but no consumer printed I'm done! {after}: each consumer must learn that the input ended (a None in the queue for each of them, or a flag they check) and print <name>: I'm done!{}",
+                w.ran.eof_hint()
             )
         } else {
-            "every consumer printed I'm done!, so something else still waits: a join() on a thread that never ends, or a q.join() whose jobs did not all get q.task_done()".to_string()
+            format!(
+                "THREADS={threads}, but only {n} consumer(s) printed I'm done! {after} ({shown}): {} never did - each consumer needs its own stop signal (e.g. one None per consumer in the queue)",
+                threads - n
+            )
         };
-        return Outcome::fail(format!(
-            "{}: {after} the program did not exit within {} s{alive}; {why}{}",
-            s.shown(),
-            EXIT_AFTER_EMPTY_LINE.as_secs(),
-            eof_hint(&mut program)
-        ))
-        .with_counterexample(s.input_shown());
-    };
-    let took = sent.elapsed().as_secs_f64();
-    if !status.success() {
-        return Outcome::fail(format!("{}: {after} {}", s.shown(), program.exit_story()))
-            .with_counterexample(s.input_shown());
+        return Outcome::fail(format!("{message}{}", w.ran.trouble()))
+            .with_counterexample(obs.fed_shown(w.ending));
     }
-    Outcome::pass(format!("{took:.2} s {after}"))
+    Outcome::pass(format!(
+        "THREADS={threads}: {} each printed I'm done! after the empty line, and {} after end of stdin",
+        said[0], said[1]
+    ))
 }
 
-/// When the program's stderr shows an `EOFError`, the sentence that explains it (with a
-/// leading "; "); empty otherwise.
-fn eof_hint(program: &mut crate::process::Program) -> String {
-    let stderr = program.stderr.tail_bytes();
-    if String::from_utf8_lossy(&stderr).contains("EOFError") {
-        "; input() raised EOFError at end of stdin: end of stdin ends the input like an empty line (catch EOFError, or read with for line in sys.stdin)".to_string()
-    } else {
-        String::new()
+/// `terminates`: each run (one ended by the empty line, one by end of stdin) must exit
+/// with status 0 within 10 s of having printed its input.
+fn terminates(obs: &Observation) -> Outcome {
+    let s = &obs.settings;
+    let runs = match watched(obs) {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    let mut took = Vec::new();
+    for w in runs {
+        let after = w.ending.after();
+        if let Some(story) = &w.ended_early {
+            return Outcome::fail(format!(
+                "{}: the program ended before its input did - it must keep reading lines until an empty one or end of stdin; {story}",
+                s.shown()
+            ))
+            .with_counterexample(obs.fed_shown(w.ending));
+        }
+        let Some(exited_after) = w.exited_after else {
+            let names = judge::done_names(&w.ran.prints);
+            let alive = w
+                .alive
+                .map(|n| format!(" (the process still has {n} thread(s))"))
+                .unwrap_or_default();
+            let missing = s.threads.saturating_sub(names.len());
+            let why = if missing > 0 {
+                format!(
+                    "{missing} consumer thread(s) never printed I'm done! - each consumer needs its own stop signal (e.g. one None per consumer in the queue)"
+                )
+            } else {
+                "every consumer printed I'm done!, so something else still waits: a join() on a thread that never ends, or a q.join() whose jobs did not all get q.task_done()".to_string()
+            };
+            return Outcome::fail(format!(
+                "{}: {after} the program did not exit within {} s{alive}; {why}{}",
+                s.shown(),
+                EXIT_AFTER_EMPTY_LINE.as_secs(),
+                w.ran.eof_hint()
+            ))
+            .with_counterexample(obs.fed_shown(w.ending));
+        };
+        if let Some(crash) = &w.ran.crash {
+            return Outcome::fail(format!("{}: {after} {crash}", s.shown()))
+                .with_counterexample(obs.fed_shown(w.ending));
+        }
+        took.push(format!(
+            "{:.2} s after the last lines and {} were sent",
+            exited_after.as_secs_f64(),
+            w.ending.name()
+        ));
     }
+    Outcome::pass(format!(
+        "{}: exited with status 0 {}",
+        s.shown(),
+        took.join(", and ")
+    ))
 }
 
-/// `no-busy-wait`: one line, printed; then, while the program waits for the next line,
-/// its CPU time over a second must stay under 20% of what a spinning thread gets meanwhile
-/// (20% of one core on an idle machine; see [`spinner_share`]).
-fn no_busy_wait(ctx: &CheckCtx) -> Outcome {
-    if !procfs::available() {
-        return Outcome::skip("this system has no /proc to read the program's CPU time from");
-    }
-    let mut s = settings(ctx);
-    s.lines.truncate(1);
-    let mut program = match run::start(ctx, &s, vec![]) {
-        Ok(p) => p,
+/// `no-busy-wait`: in both runs, once the first line is printed and while the program
+/// waits for the next, its CPU time over a second must stay under 20% of what a spinning
+/// thread gets meanwhile (20% of one core on an idle machine; see [`idle`]).
+fn no_busy_wait(obs: &Observation) -> Outcome {
+    let runs = match watched(obs) {
+        Ok(r) => r,
         Err(o) => return o,
     };
-    let _ = program.write_stdin(s.text().as_bytes());
-    // Start-up costs CPU: measure only once the first line has been printed.
-    let printed = run::wait_for(&program, s.work() + Duration::from_secs(10), |p| {
-        judge::all_printed(&s.lines, p)
-    });
-    // A first window without the spinner: a program under IDLE_CPU_FLOOR is under the
-    // limit however busy the machine is. Only a program above it, or one whose threads
-    // were often found runnable (a spinner that a loaded machine starves of CPU), costs a
-    // second window, judged against the spinner as before (most programs wait by blocking).
-    let mut measured = idle_window(&mut program, false);
-    if matches!(measured, Ok(m) if m.share() >= IDLE_CPU_FLOOR || m.runnable >= 0.5) {
-        measured = idle_window(&mut program, true);
+    let mut most: Option<(idle::IdleUse, &Watched)> = None;
+    for w in runs {
+        let m = match &w.idle {
+            Ok(m) => *m,
+            Err(o) => return o.clone(),
+        };
+        let context = idle_context(w, obs.settings.threads);
+        let (cpu, window, share, limit) = (m.cpu, m.window, m.share(), m.limit());
+        if share >= limit {
+            let runnable = if m.spinning() {
+                format!(
+                    "; a thread of it was running or waiting for a core in {:.0}% of the looks every 25 ms",
+                    m.runnable * 100.0
+                )
+            } else {
+                String::new()
+            };
+            return Outcome::fail(format!(
+                "{context}, the program used {cpu:.2} s of CPU in {window:.1} s ({:.0}% of one core; the limit is {:.0}%, a fifth of the {:.0}% a spinning thread got meanwhile{runnable}): a thread is spinning in a loop. Wait by blocking instead: q.get(), Condition.wait(), or at least time.sleep() between two looks (as multiprint1.py does)",
+                share * 100.0,
+                limit * 100.0,
+                m.reachable * 100.0
+            ));
+        }
+        if most.is_none_or(|(b, _)| share > b.share()) {
+            most = Some((m, w));
+        }
     }
-    let m = match measured {
-        Ok(m) => m,
-        Err(o) => return o,
+    let Some((m, w)) = most else {
+        return Outcome::error("the observation has no run");
     };
-    let (cpu, window, share, limit, reachable) =
-        (m.cpu, m.window, m.share(), m.limit(), m.reachable);
-    let context = if printed {
-        format!(
-            "after printing its first line, while {} consumer(s) waited for the next",
-            s.threads
-        )
+    Outcome::pass(format!(
+        "{}, the program used {:.2} s of CPU in {:.1} s ({:.0}% of one core; the more of two runs)",
+        idle_context(w, obs.settings.threads),
+        m.cpu,
+        m.window,
+        m.share() * 100.0
+    ))
+}
+
+/// When the idle window was, for `no-busy-wait`'s messages.
+fn idle_context(w: &Watched, threads: usize) -> String {
+    if w.first_printed {
+        format!("after printing its first line, while {threads} consumer(s) waited for the next")
     } else {
         "while it should have been waiting for input (it had not printed the first line yet)"
             .to_string()
-    };
-    if share < limit {
-        Outcome::pass(format!(
-            "{context}, the program used {cpu:.2} s of CPU in {window:.1} s ({:.0}% of one core)",
-            share * 100.0
-        ))
-    } else {
-        Outcome::fail(format!(
-            "{context}, the program used {cpu:.2} s of CPU in {window:.1} s ({:.0}% of one core; the limit is {:.0}%, a fifth of the {:.0}% a spinning thread got meanwhile): a thread is spinning in a loop. Wait by blocking instead: q.get(), Condition.wait(), or at least time.sleep() between two looks (as multiprint1.py does)",
-            share * 100.0,
-            limit * 100.0,
-            reachable * 100.0
-        ))
     }
-}
-
-/// The program's CPU use over one [`IDLE_WINDOW`], and what an always-runnable thread got
-/// meanwhile (measured by a spinner when `spin`, else taken as a whole core).
-#[derive(Clone, Copy, Debug)]
-struct IdleUse {
-    cpu: f64,
-    window: f64,
-    reachable: f64,
-    /// Share of looks (first window only) that found a thread of the program running or
-    /// waiting to run: near 1 for a spinning program however little CPU a loaded machine
-    /// gives it, near 0 for one that waits by blocking.
-    runnable: f64,
-}
-
-impl IdleUse {
-    fn share(&self) -> f64 {
-        self.cpu / self.window
-    }
-    fn limit(&self) -> f64 {
-        (IDLE_CPU_LIMIT * self.reachable).max(IDLE_CPU_FLOOR)
-    }
-}
-
-/// Measures one idle window of `program`; a program that ended, or whose CPU time cannot
-/// be read, is the check's outcome.
-fn idle_window(program: &mut crate::process::Program, spin: bool) -> Result<IdleUse, Outcome> {
-    let pid = program.pid();
-    let (Ok(before), start) = (procfs::cpu_ticks(pid), Instant::now()) else {
-        return Err(Outcome::fail(format!(
-            "the program ended before it was sent the empty line - it must keep reading lines until an empty one; {}",
-            program.exit_story()
-        )));
-    };
-    // A spinning thread of the grader's own measures what an always-runnable thread gets
-    // here and now: on a loaded machine a spinning program gets less than a core, and the
-    // limit scales with it (never below IDLE_CPU_FLOOR).
-    let (reachable, runnable) = if spin {
-        (spinner_share(IDLE_WINDOW), 1.0)
-    } else {
-        let (mut looks, mut busy) = (0u32, 0u32);
-        while start.elapsed() < IDLE_WINDOW {
-            std::thread::sleep(Duration::from_millis(25));
-            looks += 1;
-            busy += u32::from(any_thread_runnable(pid));
-        }
-        (1.0, f64::from(busy) / f64::from(looks.max(1)))
-    };
-    let after = procfs::cpu_ticks(pid);
-    let window = start.elapsed().as_secs_f64();
-    if program.status().is_some() {
-        return Err(Outcome::fail(format!(
-            "while waiting for more input, the program ended - it must keep reading lines until an empty one; {}",
-            program.exit_story()
-        )));
-    }
-    let Ok(after) = after else {
-        return Err(Outcome::error(
-            "could not read the program's CPU time from /proc",
-        ));
-    };
-    let cpu = after.saturating_sub(before) as f64 / procfs::ticks_per_second() as f64;
-    Ok(IdleUse {
-        cpu,
-        window,
-        reachable,
-        runnable,
-    })
-}
-
-/// Whether a thread of `pid` is running or waiting for a core (state `R` in
-/// `/proc/PID/task/TID/stat`).
-fn any_thread_runnable(pid: u32) -> bool {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return false;
-    };
-    tasks.flatten().any(|t| {
-        std::fs::read_to_string(t.path().join("stat"))
-            .ok()
-            .and_then(|stat| {
-                stat.rsplit_once(')')
-                    .map(|(_, rest)| rest.trim_start().starts_with('R'))
-            })
-            .unwrap_or(false)
-    })
 }
 
 /// `race-free`: `every-char-once` in several runs at once, each under forced preemption
@@ -421,7 +285,7 @@ fn race_free(ctx: &CheckCtx) -> Outcome {
     };
     for (k, (ran, seed)) in runs.into_iter().zip(&seeds).enumerate() {
         let s = &ended[k % 2];
-        let mut ran = match ran {
+        let ran = match ran {
             Ok(r) => r,
             Err(o) => return o,
         };
@@ -457,10 +321,11 @@ fn race_free(ctx: &CheckCtx) -> Outcome {
     ))
 }
 
+
 /// What to say after a mismatch: the output lines no whole print accounts for, when there
 /// are such lines (they are where the characters went), else the mismatch's usual cause.
 fn hint(why: &judge::Mismatch, ran: &run::Ran) -> String {
-    match pieces::unread(&String::from_utf8_lossy(&ran.program.stdout.bytes())) {
+    match pieces::unread(&String::from_utf8_lossy(&ran.stdout)) {
         Some(unread) => unread.explain(),
         None => why.hint().to_string(),
     }
@@ -477,4 +342,65 @@ fn shown_names(names: &[String]) -> String {
         shown.push(format!("and {} more", names.len() - 5));
     }
     shown.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{RunSettings, Status};
+    use crate::instrument::Instrument;
+    use crate::runner::{self, Plan, Selection};
+    use crate::submission::Submission;
+    use std::sync::atomic::Ordering;
+
+    /// Grades the lecture's multiprint3.py with `checks`; the messages by check id.
+    fn grade(checks: &[&str]) -> Vec<(String, Status, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let lecture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/good/lecture/multiprint3.py");
+        std::fs::copy(lecture, dir.path().join("multiprint.py")).unwrap();
+        let plan = Plan {
+            submission: Submission::discover_among(dir.path(), "python3", crate::tasks::ALL)
+                .unwrap(),
+            selection: Selection {
+                tasks: vec!["multiprint".into()],
+                checks: checks.iter().map(|c| c.to_string()).collect(),
+            },
+            settings: RunSettings {
+                seed: 11,
+                cases: 4,
+                instrument: Instrument::install().unwrap(),
+                grader_exe: "grader".into(),
+            },
+            python: "python3".into(),
+            jobs: 4,
+        };
+        let report = runner::run(&plan, &|_| {});
+        report.tasks[0]
+            .checks
+            .iter()
+            .map(|c| (c.id.clone(), c.status, c.message.clone()))
+            .collect()
+    }
+
+    /// The four checks that judge the observation make it once between them, and a check
+    /// alone makes the same one: the same settings, the same verdict, the same message.
+    #[test]
+    fn the_observation_is_made_once_and_the_same_for_a_check_alone() {
+        let four = ["every-char-once", "all-done", "terminates", "no-busy-wait"];
+        let before = observe::MADE.load(Ordering::SeqCst);
+        let together = grade(&four);
+        assert_eq!(observe::MADE.load(Ordering::SeqCst) - before, 1);
+        assert_eq!(together.len(), 4, "{together:?}");
+        assert!(together.iter().all(|c| c.1 == Status::Pass), "{together:?}");
+        for id in ["every-char-once", "all-done"] {
+            let before = observe::MADE.load(Ordering::SeqCst);
+            let alone = grade(&[id]);
+            assert_eq!(observe::MADE.load(Ordering::SeqCst) - before, 1);
+            let among = together.iter().find(|c| c.0 == id).unwrap();
+            // The settings are in the message up to the colon (after it, all-done names
+            // the threads in the order they said goodbye, which is the scheduler's).
+            let settings = |m: &str| m.split(':').next().unwrap().to_string();
+            assert_eq!((alone[0].1, settings(&alone[0].2)), (among.1, settings(&among.2)));
+        }
+    }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// How long a program that has done its work may take to exit before it is judged as it is.
-const SETTLE: Duration = Duration::from_secs(2);
+pub(super) const SETTLE: Duration = Duration::from_secs(2);
 
 /// How the input ends: SPEC section 3 makes an empty line and end of stdin the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +32,14 @@ impl Ending {
         match self {
             Ending::EmptyLine => "after the empty line",
             Ending::EndOfStdin => "after end of stdin (stdin closed, no empty line)",
+        }
+    }
+
+    /// "an empty line", for messages.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Ending::EmptyLine => "an empty line",
+            Ending::EndOfStdin => "end of stdin",
         }
     }
 }
@@ -51,12 +59,14 @@ pub(super) struct Settings {
 }
 
 impl Settings {
-    /// 2-5 consumers, a delay of 10-50 ms, and in every draw: 3-4 long lines (longer than
-    /// THREADS, so a producer that does not wait for its consumers has characters left to
-    /// overwrite) drawn with replacement, one of them over an alphabet of 2-3 characters
-    /// (so it surely repeats some), and a short line of one character twice (`aa`), so a
-    /// producer that keeps each character of a line once shows it. The input ends with
-    /// an empty line; checks choose [`Ending::EndOfStdin`] where they want it.
+    /// 2-5 consumers, a delay of 10-50 ms, and in every draw: first a line of one
+    /// character (the shared observation sends it alone, then watches the program wait),
+    /// then 3-4 long lines (longer than THREADS, so a producer that does not wait for its
+    /// consumers has characters left to overwrite) drawn with replacement, one of them over
+    /// an alphabet of 2-3 characters (so it surely repeats some), and a short line of one
+    /// character twice (`aa`), so a producer that keeps each character of a line once shows
+    /// it. The input ends with an empty line; checks choose [`Ending::EndOfStdin`] where
+    /// they want it.
     pub(super) fn draw(rng: &mut TestRng) -> Settings {
         let threads = rng.random_range(2..=5usize);
         let delay_ms = rng.random_range(10..=50u64);
@@ -77,6 +87,7 @@ impl Settings {
         let twice = char::from(pick(ALPHABET, rng));
         let at = rng.random_range(0..=lines.len());
         lines.insert(at, format!("{twice}{twice}"));
+        lines.insert(0, char::from(pick(ALPHABET, rng)).to_string());
         Settings {
             threads,
             delay_ms,
@@ -102,7 +113,7 @@ impl Settings {
     }
 
     /// DELAY as the program reads it, in seconds.
-    fn delay(&self) -> String {
+    pub(super) fn delay(&self) -> String {
         format!("{}", self.delay_ms as f64 / 1000.0)
     }
 
@@ -136,23 +147,30 @@ impl Settings {
     /// The whole input for a report, on one line: `THREADS=3, DELAY=0.02, input "ab",
     /// "cd", then an empty line` (or `then end of stdin`).
     pub(super) fn input_shown(&self) -> String {
-        let lines: Vec<String> = self.lines.iter().map(|l| format!("\"{l}\"")).collect();
-        let end = match self.ending {
-            Ending::EmptyLine => "an empty line",
-            Ending::EndOfStdin => "end of stdin",
-        };
         format!(
-            "THREADS={}, DELAY={}, input lines {}, then {end}",
+            "THREADS={}, DELAY={}, input lines {}, then {}",
             self.threads,
             self.delay(),
-            lines.join(", ")
+            quoted(&self.lines),
+            self.ending.name()
         )
     }
 
     /// The lines joined, each ending in a newline.
     pub(super) fn text(&self) -> String {
-        self.lines.iter().map(|l| format!("{l}\n")).collect()
+        text(&self.lines)
     }
+}
+
+/// `"ab", "cd"`
+pub(super) fn quoted(lines: &[String]) -> String {
+    let lines: Vec<String> = lines.iter().map(|l| format!("\"{l}\"")).collect();
+    lines.join(", ")
+}
+
+/// The lines joined, each ending in a newline.
+pub(super) fn text(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// One byte of `from`, drawn uniformly.
@@ -189,28 +207,44 @@ pub(super) fn wait_for(program: &Program, timeout: Duration, enough: impl Fn(&[P
     })
 }
 
-/// A program that was given the whole input at once, and what it printed.
+/// What a program printed and how it ended, kept after the program itself is gone.
+#[derive(Clone, Debug)]
 pub(super) struct Ran {
-    /// The program (still running if it never exited).
-    pub program: Program,
-    /// Everything it printed by the end.
+    /// Everything it printed by the end, parsed.
     pub prints: Vec<Print>,
-    /// How it ended, if it did.
-    pub status: Option<ExitStatus>,
+    /// How it ended in words, with its stderr's tail, when it crashed.
+    pub crash: Option<String>,
+    /// Its stdout.
+    pub stdout: Vec<u8>,
+    /// The tail of its stderr.
+    pub stderr: Vec<u8>,
 }
 
 impl Ran {
+    /// What `program` printed, with `status` (the exit seen before the grader ended it).
+    pub(super) fn of(program: &mut Program, status: Option<ExitStatus>) -> Ran {
+        let crash = status
+            .is_some_and(|s| !s.success())
+            .then(|| program.exit_story());
+        Ran {
+            prints: prints(program),
+            crash,
+            stdout: program.stdout.bytes(),
+            stderr: program.stderr.tail_bytes(),
+        }
+    }
+
     /// `what` went wrong, then how the program crashed, or what it printed instead of
     /// jobs, or else the `hint` (each time with the traceback of a thread that died, if any).
-    pub(super) fn explain(&mut self, what: &str, hint: &str) -> String {
-        if self.status.is_some_and(|s| !s.success()) {
-            return format!("{what}; {}", self.program.exit_story());
+    pub(super) fn explain(&self, what: &str, hint: &str) -> String {
+        if let Some(crash) = &self.crash {
+            return format!("{what}; {crash}");
         }
         if self.prints.iter().any(|p| p.job().is_some()) {
             return format!("{what} - {hint}{}", self.trouble());
         }
         // Nothing recognisable: the hint would guess; show what came instead.
-        let head = self.program.stdout.bytes();
+        let head = &self.stdout;
         let head = crate::escape::text(&head[..head.len().min(400)]);
         let head: Vec<&str> = head
             .lines()
@@ -230,16 +264,24 @@ impl Ran {
 
     /// A sentence to add to a message when the program crashed or a thread died with a
     /// traceback; empty otherwise.
-    pub(super) fn trouble(&mut self) -> String {
-        let crashed = self.status.is_some_and(|s| !s.success());
-        let stderr = self.program.stderr.tail_bytes();
-        if crashed {
-            format!("; {}", self.program.exit_story())
-        } else if String::from_utf8_lossy(&stderr).contains("Traceback") {
+    pub(super) fn trouble(&self) -> String {
+        if let Some(crash) = &self.crash {
+            format!("; {crash}")
+        } else if String::from_utf8_lossy(&self.stderr).contains("Traceback") {
             format!(
                 "; a thread died with a traceback:\n{}",
-                indent(&crate::escape::tail(&stderr, 6))
+                indent(&crate::escape::tail(&self.stderr, 6))
             )
+        } else {
+            String::new()
+        }
+    }
+
+    /// When its stderr shows an `EOFError`, the sentence that explains it (with a leading
+    /// "; "); empty otherwise.
+    pub(super) fn eof_hint(&self) -> String {
+        if String::from_utf8_lossy(&self.stderr).contains("EOFError") {
+            "; input() raised EOFError at end of stdin: end of stdin ends the input like an empty line (catch EOFError, or read with for line in sys.stdin)".to_string()
         } else {
             String::new()
         }
@@ -274,11 +316,7 @@ pub(super) fn feed_all(
     if status.is_some() {
         program.stdout.wait_closed(SETTLE);
     }
-    Ok(Ran {
-        prints: prints(&program),
-        program,
-        status,
-    })
+    Ok(Ran::of(&mut program, status))
 }
 
 #[cfg(test)]
@@ -295,6 +333,7 @@ mod tests {
                 c.sort_unstable();
                 c.windows(2).any(|w| w[0] == w[1])
             };
+            assert_eq!(s.lines[0].len(), 1, "{:?}", s.lines);
             let short: Vec<&String> = s.lines.iter().filter(|l| l.len() == 2).collect();
             assert!(short.len() == 1 && repeats(short[0]), "{:?}", s.lines);
             let long: Vec<&String> = s.lines.iter().filter(|l| l.len() > s.threads + 1).collect();
