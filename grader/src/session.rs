@@ -448,6 +448,7 @@ time.sleep(5)
             argv: vec!["./server1".into()],
             workdir: dir.path().to_path_buf(),
             python: false,
+            shared: Default::default(),
         };
         let run = RunSettings {
             seed: 1,

@@ -234,10 +234,10 @@ fn hold(wrote: &AtomicU64, finished: impl Fn() -> bool, deadline: Instant) {
         let at = wrote.load(Ordering::Relaxed);
         if at != seen {
             (seen, since, quiet) = (at, Instant::now(), None);
-        } else if since.elapsed() >= NOTICE {
-            if quiet.get_or_insert_with(|| server_wait(HOLD)).passed() {
-                return;
-            }
+        } else if since.elapsed() >= NOTICE
+            && quiet.get_or_insert_with(|| server_wait(HOLD)).passed()
+        {
+            return;
         }
         std::thread::sleep(Duration::from_micros(500));
     }
