@@ -484,13 +484,12 @@ mod tests {
         assert_eq!(o.message, "never closed");
     }
 
-    /// The simplest value is one of the `cases` cases, not one more.
-    #[test]
-    fn a_passing_program_runs_exactly_the_cases() {
+    /// A property run of `cases` byte vectors that all pass, and the values it tested.
+    fn a_passing_run(cases: u32) -> (Outcome, Vec<Vec<u8>>) {
         let seen = RefCell::new(Vec::new());
         let o = run(
             &SEED,
-            12,
+            cases,
             First::Simplest,
             vec(0u8..=255, 1..64),
             |v| format!("{v:?}"),
@@ -499,9 +498,15 @@ mod tests {
                 Ok(())
             },
         );
+        (o, seen.into_inner())
+    }
+
+    /// The simplest value is one of the `cases` cases, not one more.
+    #[test]
+    fn a_passing_program_runs_exactly_the_cases() {
+        let (o, seen) = a_passing_run(12);
         assert_eq!(o.status, Status::Pass);
         assert_eq!(o.message, "12 generated cases passed");
-        let seen = seen.into_inner();
         assert_eq!(seen.len(), 12);
         assert_eq!(seen[0], vec![0]);
     }
@@ -567,22 +572,11 @@ mod tests {
 
     #[test]
     fn draw_gives_the_cases_the_property_run_tests() {
-        let seen = RefCell::new(Vec::new());
-        let o = run(
-            &SEED,
-            12,
-            First::Simplest,
-            vec(0u8..=255, 1..64),
-            |v| format!("{v:?}"),
-            |v| {
-                seen.borrow_mut().push(v.clone());
-                Ok(())
-            },
-        );
+        let (o, seen) = a_passing_run(12);
         assert_eq!(o.status, Status::Pass);
         let drawn = cases_of(&SEED, 12, &vec(0u8..=255, 1..64));
         assert_eq!(drawn.len(), 12);
-        assert_eq!(drawn, seen.into_inner());
+        assert_eq!(drawn, seen);
     }
 
     #[test]

@@ -591,6 +591,46 @@ fn interrupted(when: &str) -> Outcome {
     ))
 }
 
+/// Test support: grades a copy of one lecture program (`fixtures/good/lecture/<file>`,
+/// saved as `name`) with the given task and checks: (id, status, message) of each check.
+#[cfg(test)]
+pub(crate) fn grade_lecture_file(
+    file: &str,
+    name: &str,
+    task: &str,
+    checks: &[&str],
+    seed: u64,
+    jobs: usize,
+) -> Vec<(String, Status, String)> {
+    use crate::instrument::Instrument;
+    let dir = tempfile::tempdir().unwrap();
+    let lecture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/good/lecture")
+        .join(file);
+    std::fs::copy(lecture, dir.path().join(name)).unwrap();
+    let plan = Plan {
+        submission: Submission::discover_among(dir.path(), "python3", ALL).unwrap(),
+        selection: Selection {
+            tasks: vec![task.into()],
+            checks: checks.iter().map(|c| c.to_string()).collect(),
+        },
+        settings: RunSettings {
+            seed,
+            cases: 4,
+            instrument: Instrument::install().unwrap(),
+            grader_exe: "grader".into(),
+        },
+        python: "python3".into(),
+        jobs,
+    };
+    let report = run(&plan, &|_| {});
+    report.tasks[0]
+        .checks
+        .iter()
+        .map(|c| (c.id.clone(), c.status, c.message.clone()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -378,12 +378,12 @@ while True:
 conn.close()
 "#;
 
-    #[test]
-    fn a_relaunch_the_grader_cannot_do_is_an_error_not_a_fail() {
+    /// A `tcp-upper` target running `script` (as ./server1), with settings for `cases`.
+    fn one_shot_script(script: &str, cases: u32) -> (tempfile::TempDir, Target, RunSettings) {
         let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("server1");
-        std::fs::write(&script, SELF_DELETING).unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = dir.path().join("server1");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         let target = Target {
             id: "tcp-upper".into(),
             kind: &crate::tasks::tcp_upper::TASK,
@@ -395,10 +395,16 @@ conn.close()
         };
         let run = RunSettings {
             seed: 1,
-            cases: 8,
+            cases,
             instrument: Instrument::install().unwrap(),
             grader_exe: "grader".into(),
         };
+        (dir, target, run)
+    }
+
+    #[test]
+    fn a_relaunch_the_grader_cannot_do_is_an_error_not_a_fail() {
+        let (_dir, target, run) = one_shot_script(SELF_DELETING, 8);
         let ctx = CheckCtx {
             target: &target,
             check: "fragmented",
@@ -437,25 +443,7 @@ time.sleep(5)
     /// Starts of a one-shot server over two cases, when the check says (`expected`) how
     /// many cases come.
     fn starts_for_two_cases(expected: Option<u32>) -> u32 {
-        let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("server1");
-        std::fs::write(&script, ONE_CLIENT_THEN_LINGER).unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let target = Target {
-            id: "tcp-upper".into(),
-            kind: &crate::tasks::tcp_upper::TASK,
-            shown: vec!["./server1".into()],
-            argv: vec!["./server1".into()],
-            workdir: dir.path().to_path_buf(),
-            python: false,
-            shared: Default::default(),
-        };
-        let run = RunSettings {
-            seed: 1,
-            cases: 2,
-            instrument: Instrument::install().unwrap(),
-            grader_exe: "grader".into(),
-        };
+        let (_dir, target, run) = one_shot_script(ONE_CLIENT_THEN_LINGER, 2);
         let ctx = CheckCtx {
             target: &target,
             check: "fragmented",

@@ -194,39 +194,12 @@ fn under_preemption(outcome: Outcome, python: bool, seed: u64) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{RunSettings, Status};
-    use crate::instrument::Instrument;
-    use crate::runner::{self, Plan, Selection};
-    use crate::submission::Submission;
+    use crate::check::Status;
     use std::sync::atomic::Ordering;
 
     /// Grades the lecture's counter.py with `checks`: (id, status, message) of each.
     fn grade(checks: &[&str]) -> Vec<(String, Status, String)> {
-        let dir = tempfile::tempdir().unwrap();
-        let lecture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/good/lecture/counter.py");
-        std::fs::copy(lecture, dir.path().join("counter.py")).unwrap();
-        let plan = Plan {
-            submission: Submission::discover_among(dir.path(), "python3", crate::tasks::ALL)
-                .unwrap(),
-            selection: Selection {
-                tasks: vec!["counter".into()],
-                checks: checks.iter().map(|c| c.to_string()).collect(),
-            },
-            settings: RunSettings {
-                seed: 5,
-                cases: 4,
-                instrument: Instrument::install().unwrap(),
-                grader_exe: "grader".into(),
-            },
-            python: "python3".into(),
-            jobs: 3,
-        };
-        let report = runner::run(&plan, &|_| {});
-        report.tasks[0]
-            .checks
-            .iter()
-            .map(|c| (c.id.clone(), c.status, c.message.clone()))
-            .collect()
+        crate::runner::grade_lecture_file("counter.py", "counter.py", "counter", checks, 5, 3)
     }
 
     /// The three checks make the shared run once between them; `total` alone makes the

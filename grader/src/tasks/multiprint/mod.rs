@@ -347,39 +347,12 @@ fn shown_names(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{RunSettings, Status};
-    use crate::instrument::Instrument;
-    use crate::runner::{self, Plan, Selection};
-    use crate::submission::Submission;
+    use crate::check::Status;
     use std::sync::atomic::Ordering;
 
     /// Grades the lecture's multiprint3.py with `checks`; the messages by check id.
     fn grade(checks: &[&str]) -> Vec<(String, Status, String)> {
-        let dir = tempfile::tempdir().unwrap();
-        let lecture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/good/lecture/multiprint3.py");
-        std::fs::copy(lecture, dir.path().join("multiprint.py")).unwrap();
-        let plan = Plan {
-            submission: Submission::discover_among(dir.path(), "python3", crate::tasks::ALL)
-                .unwrap(),
-            selection: Selection {
-                tasks: vec!["multiprint".into()],
-                checks: checks.iter().map(|c| c.to_string()).collect(),
-            },
-            settings: RunSettings {
-                seed: 11,
-                cases: 4,
-                instrument: Instrument::install().unwrap(),
-                grader_exe: "grader".into(),
-            },
-            python: "python3".into(),
-            jobs: 4,
-        };
-        let report = runner::run(&plan, &|_| {});
-        report.tasks[0]
-            .checks
-            .iter()
-            .map(|c| (c.id.clone(), c.status, c.message.clone()))
-            .collect()
+        crate::runner::grade_lecture_file("multiprint3.py", "multiprint.py", "multiprint", checks, 11, 4)
     }
 
     /// The four checks that judge the observation make it once between them, and a check
