@@ -1,7 +1,10 @@
-//! One watcher thread for all live programs: every [`TICK`] it reads `/proc` once and adds
-//! up, per program, the resident memory and the number of processes, counting a process
+//! One watcher thread for all live programs: every [`TICK`] it adds up, per program, the
+//! resident memory and the number of processes. A program in a box of its own (a PID
+//! namespace) is the process tree below its keeper, walked through `/proc`'s children
+//! lists; any other program is found in one read of all of `/proc`, counting a process
 //! by its process group or, when it left the group (`setsid`), by its cookie tag (read
-//! once per process and cached). Forked processes share pages, so a sum of RSS over the
+//! once per process and cached). The walk costs what the box holds, the scan what the
+//! machine holds (hundreds of processes when many graders run at once). Forked processes share pages, so a sum of RSS over the
 //! limit is checked again with PSS before it counts. A program over [`limits::MEMORY`] or
 //! [`limits::PROCESSES`] is killed with the reason recorded, so its check can say "killed:
 //! used more than 512 MiB" instead of "killed by signal 9". The thread sleeps while no
@@ -10,9 +13,10 @@
 use super::cookie;
 use super::limits;
 use super::registry::{self, Entry};
-use crate::procfs::parse_stat;
+use crate::procfs::parse_stat_bytes;
 use std::collections::HashMap;
 use std::fs;
+use std::io::Read;
 use std::sync::Once;
 use std::time::Duration;
 
@@ -77,20 +81,37 @@ fn watch() {
     let me = std::process::id();
     // (pid, start time) -> tag, for processes outside their program's group.
     let mut tags: HashMap<(u32, u64), Option<Vec<u8>>> = HashMap::new();
+    let mut buf = Vec::with_capacity(512);
     loop {
         registry::wait_for_any();
         let live = registry::snapshot();
         let mut usage = vec![Usage::default(); live.len()];
         let mut members: Vec<Vec<u32>> = vec![Vec::new(); live.len()];
         let mut seen = HashMap::with_capacity(tags.len());
-        for pid in cookie::pids() {
-            let Some(stat) = fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|t| parse_stat(&t))
-            else {
+        // A program in a box of its own is its keeper's process tree: walk it. Only the
+        // others need every process of the machine read (and only when there are any).
+        for (i, entry) in live.iter().enumerate() {
+            let Some(root) = entry.tree else { continue };
+            let cap = usize::try_from(limits::PROCESSES).unwrap_or(usize::MAX) * 2;
+            for pid in crate::procfs::descendants(root, cap) {
+                if let Some(stat) = read_stat(pid, &mut buf) {
+                    usage[i].processes += 1;
+                    usage[i].rss += stat.rss_pages * page;
+                    members[i].push(pid);
+                }
+            }
+        }
+        let pids = if live.iter().any(|e| e.tree.is_none()) {
+            cookie::pids()
+        } else {
+            Vec::new()
+        };
+        for pid in pids {
+            let Some(stat) = read_stat(pid, &mut buf) else {
                 continue;
             };
-            let mut owner = live.iter().position(|e| e.pgid == stat.pgid);
+            let mine = |e: &Entry| e.tree.is_none();
+            let mut owner = live.iter().position(|e| mine(e) && e.pgid == stat.pgid);
             if owner.is_none() {
                 let key = (pid, stat.start);
                 let tag = match tags.get(&key) {
@@ -105,7 +126,9 @@ fn watch() {
                     }
                 };
                 if let Some(tag) = &tag {
-                    owner = live.iter().position(|e| e.tag.as_bytes() == tag.as_slice());
+                    owner = live
+                        .iter()
+                        .position(|e| mine(e) && e.tag.as_bytes() == tag.as_slice());
                 }
                 seen.insert(key, ());
             }
@@ -135,6 +158,17 @@ fn watch() {
         }
         std::thread::sleep(TICK);
     }
+}
+
+/// `/proc/PID/stat` of `pid`, read into `buf` (reused: the watcher reads every process
+/// of the machine each tick).
+fn read_stat(pid: u32, buf: &mut Vec<u8>) -> Option<crate::procfs::process::Stat> {
+    buf.clear();
+    fs::File::open(format!("/proc/{pid}/stat"))
+        .ok()?
+        .read_to_end(buf)
+        .ok()?;
+    parse_stat_bytes(buf)
 }
 
 /// Proportional resident memory of `pid` in bytes (`Pss:` of `smaps_rollup`).

@@ -18,6 +18,11 @@ pub struct Entry {
     pub verdict: Arc<Mutex<Option<String>>>,
     /// Its cgroup (root).
     pub cgroup: Option<Arc<super::cgroup::ProgramCgroup>>,
+    /// The host pid whose descendants are all of the program's processes, when that is
+    /// sure: the keeper of a box with its own PID namespace (nothing in the box can leave
+    /// it; orphans go to the box's reaper). `None`: its processes are found by a scan of
+    /// all of `/proc`.
+    pub tree: Option<u32>,
 }
 
 #[derive(Default)]

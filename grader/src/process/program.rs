@@ -176,6 +176,7 @@ impl Program {
             tag: tag.clone(),
             verdict: Arc::clone(&verdict),
             cgroup: cgroup.clone(),
+            tree: (report.is_some() && crate::procfs::children_listed()).then(|| child.id()),
         });
         let stdout = Capture::start(child.stdout.take().expect("piped stdout"), OUTPUT_CAP);
         let stderr = Capture::start(child.stderr.take().expect("piped stderr"), OUTPUT_CAP);

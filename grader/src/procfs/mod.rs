@@ -7,7 +7,8 @@ pub(crate) mod process;
 pub(crate) mod sockets;
 
 pub(crate) use process::{
-    all, cpu_ticks, fd_count, info, parse_stat, thread_ids, threads, ticks_per_second,
+    all, children_listed, cpu_ticks, descendants, fd_count, info, parse_stat, parse_stat_bytes,
+    thread_ids, threads, ticks_per_second,
 };
 #[cfg(test)]
 pub(crate) use process::{children, group_members};

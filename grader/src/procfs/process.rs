@@ -23,27 +23,55 @@ pub(crate) struct Stat {
 }
 
 /// Parses the text of `/proc/PID/stat`; `None` when it is not one. The command name may
-/// hold spaces and parentheses, so the fields are counted from its last `)`.
+/// hold spaces and parentheses, so the fields are counted from its last `)`. Works on
+/// bytes: the containment watcher parses every process of the machine many times a second.
 pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
-    let after = text.get(text.rfind(')')? + 2..)?;
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let num = |i: usize| f.get(i)?.parse::<u64>().ok();
+    parse_stat_bytes(text.as_bytes())
+}
+
+/// [`parse_stat`] on the file's bytes.
+pub(crate) fn parse_stat_bytes(text: &[u8]) -> Option<Stat> {
+    let close = text.iter().rposition(|&b| b == b')')?;
     // After the command: state(0) ppid(1) pgrp(2) ... utime(11) stime(12) ...
     // starttime(19) vsize(20) rss(21).
+    let mut fields = text
+        .get(close + 1..)?
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty());
+    let state = *fields.next()?.first()? as char;
+    let mut f = [0u64; 21];
+    for (i, slot) in f.iter_mut().enumerate() {
+        let field = fields.next()?;
+        // Fields this parser does not use may be negative (`tty_nr`, `tpgid`, `priority`).
+        if matches!(i, 0 | 1 | 10 | 11 | 18 | 20) {
+            *slot = number(field)?;
+        }
+    }
     Some(Stat {
-        state: f.first()?.chars().next()?,
-        ppid: num(1)? as u32,
-        pgid: num(2)? as u32,
-        cpu_ticks: num(11)? + num(12)?,
-        start: num(19)?,
-        rss_pages: num(21)?,
+        state,
+        ppid: u32::try_from(f[0]).ok()?,
+        pgid: u32::try_from(f[1]).ok()?,
+        cpu_ticks: f[10] + f[11],
+        start: f[18],
+        rss_pages: f[20],
+    })
+}
+
+/// A decimal number of ASCII digits.
+fn number(field: &[u8]) -> Option<u64> {
+    if field.is_empty() {
+        return None;
+    }
+    field.iter().try_fold(0u64, |n, &b| {
+        b.is_ascii_digit()
+            .then(|| n.checked_mul(10)?.checked_add(u64::from(b - b'0')))?
     })
 }
 
 /// Reads and parses `/proc/PID/stat`.
 pub(crate) fn stat(pid: u32) -> io::Result<Stat> {
-    let text = fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    parse_stat(&text)
+    let text = fs::read(format!("/proc/{pid}/stat"))?;
+    parse_stat_bytes(&text)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unreadable /proc/PID/stat"))
 }
 
@@ -83,6 +111,39 @@ pub(crate) fn all() -> io::Result<Vec<ProcInfo>> {
 #[cfg(test)]
 pub(crate) fn children(pid: u32) -> io::Result<Vec<ProcInfo>> {
     Ok(all()?.into_iter().filter(|p| p.ppid == pid).collect())
+}
+
+/// True when `/proc` lists each thread's children (`/proc/PID/task/TID/children`, a
+/// kernel option), so that [`descendants`] can walk a process tree.
+pub(crate) fn children_listed() -> bool {
+    static LISTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *LISTED.get_or_init(|| {
+        let me = std::process::id();
+        std::path::Path::new(&format!("/proc/{me}/task/{me}/children")).exists()
+    })
+}
+
+/// `root` and every process below it, as `/proc` lists them now (at most `cap`: a tree
+/// past the cap is over any limit already). Children are listed per thread: a process
+/// forked by a thread other than the main one is found under that thread.
+pub(crate) fn descendants(root: u32, cap: usize) -> Vec<u32> {
+    let mut found = vec![root];
+    let mut next = 0;
+    while next < found.len() && found.len() < cap {
+        let pid = found[next];
+        next += 1;
+        for tid in thread_ids(pid).unwrap_or_default() {
+            let Ok(list) = fs::read(format!("/proc/{pid}/task/{tid}/children")) else {
+                continue;
+            };
+            found.extend(
+                list.split(|&b| b == b' ')
+                    .filter_map(|f| std::str::from_utf8(f).ok()?.trim().parse::<u32>().ok()),
+            );
+        }
+    }
+    found.truncate(cap);
+    found
 }
 
 /// Processes in process group `pgid` (the tests' look at what a kill left behind).
@@ -133,6 +194,7 @@ pub(crate) fn ticks_per_second() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::process::CommandExt;
 
     #[test]
     fn parses_stat_with_a_command_holding_spaces_and_parens() {
@@ -150,6 +212,37 @@ mod tests {
         );
         assert_eq!(parse_stat("4242 (cut"), None);
         assert_eq!(parse_stat("4242 (short) S 1"), None);
+    }
+
+    #[test]
+    fn walks_a_tree_down_to_the_grandchildren_of_any_thread() {
+        if !children_listed() {
+            return;
+        }
+        // A shell whose background child starts a grandchild; all three are found.
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sh -c 'sleep 30 & wait' & wait"])
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let root = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut seen = Vec::new();
+        while std::time::Instant::now() < deadline {
+            seen = descendants(root, 64);
+            if seen.len() >= 3 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let capped = descendants(root, 2);
+        // SAFETY: kill(2) on the test's own process group.
+        unsafe { libc::kill(-(root as i32), libc::SIGKILL) };
+        let _ = child.wait();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert_eq!(seen[0], root);
+        assert!(seen.iter().skip(1).all(|&p| p != root));
+        assert_eq!(capped, seen[..2]);
     }
 
     #[test]
