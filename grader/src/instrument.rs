@@ -3,8 +3,10 @@
 //! student's folder. It does nothing unless a check turns a feature on through the
 //! environment, so every other check judges the program as it is.
 
+use crate::submission::interpreter::Python;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 const SITECUSTOMIZE: &str = include_str!("../assets/python/sitecustomize.py");
 const PREEMPT: &str = include_str!("../assets/python/grader_preempt.py");
@@ -13,6 +15,9 @@ const PREEMPT: &str = include_str!("../assets/python/grader_preempt.py");
 #[derive(Clone, Debug)]
 pub struct Instrument {
     dir: Arc<tempfile::TempDir>,
+    /// The environments made so far ([`crate::python_env`]): interpreter -> executable
+    /// to start (`None`: the environment did not start; the interpreter itself).
+    envs: Arc<Mutex<HashMap<String, Option<PathBuf>>>>,
 }
 
 impl Instrument {
@@ -21,7 +26,24 @@ impl Instrument {
         let dir = tempfile::Builder::new().prefix("grader-py-").tempdir()?;
         std::fs::write(dir.path().join("sitecustomize.py"), SITECUSTOMIZE)?;
         std::fs::write(dir.path().join("grader_preempt.py"), PREEMPT)?;
-        Ok(Instrument { dir: Arc::new(dir) })
+        Ok(Instrument {
+            dir: Arc::new(dir),
+            envs: Arc::default(),
+        })
+    }
+
+    /// The executable to start Python programs of `python` with: the grader's own
+    /// environment for it, in this folder ([`crate::python_env`]), made on first use;
+    /// the interpreter itself where that environment does not start.
+    pub(crate) fn interpreter(&self, python: &Python) -> String {
+        let mut envs = self.envs.lock().unwrap_or_else(|e| e.into_inner());
+        let n = envs.len();
+        envs.entry(python.exe.clone())
+            .or_insert_with(|| {
+                crate::python_env::make(&self.dir().join(format!("env-{n}")), python)
+            })
+            .as_ref()
+            .map_or_else(|| python.exe.clone(), |p| p.display().to_string())
     }
 
     /// The directory to put on `PYTHONPATH`.

@@ -38,6 +38,7 @@ pub(crate) mod probe;
 pub mod process;
 pub(crate) mod procfs;
 pub(crate) mod prop;
+pub(crate) mod python_env;
 pub mod report;
 pub(crate) mod rubric;
 pub(crate) mod runner;

@@ -1,5 +1,7 @@
 """The grader's instrumentation, loaded by Python at start-up from the grader's private
-PYTHONPATH directory. Each feature is off unless the grader turns it on for one check:
+PYTHONPATH directory. It first restores the import path of a normal start when the
+program runs in the grader's own environment (grader/src/python_env.rs). Each feature
+is off unless the grader turns it on for one check:
 
 GRADER_SHORT_SEND=F   socket.send accepts at most half of what it is given, as a loaded
                       network can; sendall is unaffected (check `large`). The first cut
@@ -8,6 +10,27 @@ GRADER_PREEMPT=SEED   forced, seeded thread switches between bytecodes (checks `
 GRADER_THREAD_LOG=F   every thread started is recorded in file F (check `uses-threads`).
 """
 import os as _os
+
+
+def _grader_restore_path():
+    # Started in the grader's own environment (grader/src/python_env.rs): put back the
+    # folders a normal start of the interpreter has on sys.path, in their order.
+    import sys
+
+    if sys.prefix == sys.base_prefix:
+        return
+    try:
+        with open(_os.path.join(sys.prefix, "grader-sys-path")) as f:
+            wanted = f.read().splitlines()
+    except OSError:
+        return
+    for folder in wanted:
+        if folder and folder not in sys.path:
+            sys.path.append(folder)
+
+
+_grader_restore_path()
+del _grader_restore_path
 
 
 def _grader_short_send(log):

@@ -183,7 +183,8 @@ fn prepare(plan: &Plan, entry: &TaskEntry) -> Prepared {
             let mut run = argv.clone();
             let python = interpreter::is_python(&run[0], &plan.python);
             if python {
-                run[0] = interpreter::resolve(&run[0]).map_err(Unrunnable::grader)?;
+                let found = interpreter::interpreter(&run[0]).map_err(Unrunnable::grader)?;
+                run[0] = plan.settings.instrument.interpreter(&found);
             }
             let target = Target {
                 id: entry.id.clone(),
