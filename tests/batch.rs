@@ -3,7 +3,7 @@
 //! the unsharded result, and an interrupted batch that loses nothing and grades nobody
 //! twice. Classes are built from fixture folders in a temporary folder.
 
-use crate::common::{fixtures, grader, seed, text};
+use crate::common::{fixtures, grader, grader_process, seed, text};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -230,7 +230,7 @@ fn interrupted(
     stop_after: usize,
     signals: usize,
 ) -> std::process::ExitStatus {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("grader"))
+    let mut child = grader_process()
         .arg("batch")
         .arg(dir)
         .arg("--out")

@@ -5,7 +5,7 @@
 //! grade changed; and a progress stream whose reader went away. Cheap checks only
 //! (`counter/total`, `tcp-upper/echo` on the good fixtures).
 
-use crate::common::{fixtures, grader, seed, text};
+use crate::common::{fixtures, grader, grader_process, seed, text};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -366,7 +366,7 @@ fn a_batch_whose_progress_reader_went_away_still_grades_and_writes_its_files() {
         );
     }
     let out = work.path().join("out");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("grader"))
+    let mut child = grader_process()
         .arg("batch")
         .arg(&class)
         .arg("--out")

@@ -4,7 +4,7 @@
 //! report is valid JSON and says what happened, and that no process carrying the run's
 //! cookie is left.
 
-use crate::common::{fixtures, grader};
+use crate::common::{fixtures, grader, grader_process};
 use rstest::rstest;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -221,8 +221,7 @@ fn a_hard_coded_port_without_namespaces_is_told_to_read_port() {
 #[rstest]
 fn sigint_stops_the_run_and_still_writes_the_report(#[values(Mode::Auto, Mode::None)] mode: Mode) {
     let dir = fixtures().join("hostile/loop-before-listen");
-    let exe = assert_cmd::cargo::cargo_bin("grader");
-    let mut cmd = std::process::Command::new(exe);
+    let mut cmd = grader_process();
     cmd.arg("check").arg(&dir).args(["--format", "json"]);
     cmd.env(
         "GRADER_ISOLATE",
@@ -289,8 +288,7 @@ fn raw_bytes_from_a_program_keep_the_json_valid_and_escaped() {
 #[test]
 fn a_second_sigterm_kills_everything_at_once() {
     let dir = fixtures().join("hostile/ignores-signals");
-    let exe = assert_cmd::cargo::cargo_bin("grader");
-    let mut cmd = std::process::Command::new(exe);
+    let mut cmd = grader_process();
     cmd.arg("check")
         .arg(&dir)
         .args(["--format", "json", "--cases", "100000"]);

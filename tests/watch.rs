@@ -1,9 +1,9 @@
 //! `grader watch` end to end: the real binary watches a folder, a save changes the board,
 //! and SIGINT ends it with nothing of the submission left running.
 
-use crate::common::fixtures;
+use crate::common::{fixtures, grader_process};
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,7 +44,7 @@ fn a_save_redraws_the_board_and_sigint_leaves_nothing_running() {
         format!("[tasks.tcp-upper]\nrun = [\"python3\", \"{script}\"]\n"),
     )
     .unwrap();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("grader"))
+    let mut child = grader_process()
         .arg("watch")
         .arg(dir.path())
         .args(["--check", "echo", "--seed", "5"])
