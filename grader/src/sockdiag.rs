@@ -14,8 +14,11 @@ use std::net::SocketAddrV4;
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 const NETLINK_SOCK_DIAG: i32 = 4;
-const TCP_LISTEN: u32 = 10;
+const TCP_ESTABLISHED: u32 = 1;
+const TCP_SYN_RECV: u32 = 3;
 const TCP_CLOSE: u32 = 7;
+const TCP_CLOSE_WAIT: u32 = 8;
+const TCP_LISTEN: u32 = 10;
 
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
@@ -90,10 +93,28 @@ pub(crate) fn listen_queues() -> io::Result<Vec<ListenQueue>> {
         .collect())
 }
 
-fn messages(proto: Proto) -> io::Result<Vec<Message>> {
+/// TCP connections on local `port` that are still open on this side: established, in
+/// the handshake (`SYN_RECV`) or half-closed by the peer (`CLOSE_WAIT`).
+pub(crate) fn connections_held(port: u16) -> io::Result<usize> {
+    let states = (1 << TCP_ESTABLISHED) | (1 << TCP_SYN_RECV) | (1 << TCP_CLOSE_WAIT);
     let mut out = Vec::new();
     for family in [libc::AF_INET, libc::AF_INET6] {
-        dump(family as u8, proto, &mut out)?;
+        dump(family as u8, libc::IPPROTO_TCP as u8, states, &mut out)?;
+    }
+    Ok(out
+        .iter()
+        .filter(|m| u16::from_be_bytes(m.id.sport) == port)
+        .count())
+}
+
+fn messages(proto: Proto) -> io::Result<Vec<Message>> {
+    let (protocol, states) = match proto {
+        Proto::Tcp => (libc::IPPROTO_TCP as u8, 1 << TCP_LISTEN),
+        Proto::Udp => (libc::IPPROTO_UDP as u8, 1 << TCP_CLOSE),
+    };
+    let mut out = Vec::new();
+    for family in [libc::AF_INET, libc::AF_INET6] {
+        dump(family as u8, protocol, states, &mut out)?;
     }
     Ok(out)
 }
@@ -155,12 +176,9 @@ fn receive(fd: &Fd, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
-fn dump(family: u8, proto: Proto, out: &mut Vec<Message>) -> io::Result<()> {
+/// Every socket of `family` and `protocol` in one of `states` (a bit per TCP state).
+fn dump(family: u8, protocol: u8, states: u32, out: &mut Vec<Message>) -> io::Result<()> {
     let fd = open()?;
-    let (protocol, states) = match proto {
-        Proto::Tcp => (libc::IPPROTO_TCP as u8, 1 << TCP_LISTEN),
-        Proto::Udp => (libc::IPPROTO_UDP as u8, 1 << TCP_CLOSE),
-    };
     let req = Request {
         header: NlHeader {
             len: size_of::<Request>() as u32,
@@ -326,6 +344,27 @@ mod tests {
             .unwrap()
             .iter()
             .any(|b| b.port == uport));
+    }
+
+    #[test]
+    fn counts_the_connections_a_server_holds_open_until_it_closes_them() {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert_eq!(connections_held(port).unwrap(), 0);
+        // Two clients: one accepted, one waiting in the backlog; both count.
+        let a = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let _b = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (mut served, _) = listener.accept().unwrap();
+        assert_eq!(connections_held(port).unwrap(), 2);
+        // The client leaves: the server's side is half-closed (CLOSE_WAIT) and still held
+        // until the server closes it.
+        drop(a);
+        let mut buf = [0u8; 1];
+        assert_eq!(served.read(&mut buf).unwrap(), 0);
+        assert_eq!(connections_held(port).unwrap(), 2);
+        drop(served);
+        assert_eq!(connections_held(port).unwrap(), 1);
     }
 
     #[test]

@@ -83,7 +83,14 @@ fn parse_queues(table: &str) -> Vec<ListenQueue> {
 /// Connections on local TCP `port` that a server still holds in the network namespace of
 /// `pid`: established, half-closed by the client and not yet closed by the server
 /// (`CLOSE_WAIT`), or still in the handshake; accepted or waiting in the backlog alike.
+/// Asked through netlink when `pid` shares the calling thread's namespace (filtered by
+/// state in the kernel; the text table lists every socket of the namespace).
 pub(crate) fn connections_held(pid: u32, port: u16) -> io::Result<usize> {
+    if same_netns(pid) {
+        if let Ok(held) = crate::sockdiag::connections_held(port) {
+            return Ok(held);
+        }
+    }
     let mut held = 0;
     for (i, file) in ["tcp", "tcp6"].iter().enumerate() {
         match fs::read_to_string(format!("/proc/{pid}/net/{file}")) {
