@@ -46,7 +46,7 @@ const SAMPLE: Duration = Duration::from_millis(10);
 pub struct Deadline {
     pid: Option<u32>,
     /// Threads of the grader whose waits count too.
-    helpers: Option<Helpers>,
+    helpers: Vec<Helpers>,
     start: Instant,
     bound: Duration,
     backstop: Duration,
@@ -88,7 +88,7 @@ impl Deadline {
     pub fn wall(bound: Duration) -> Deadline {
         Deadline {
             pid: None,
-            helpers: None,
+            helpers: Vec::new(),
             start: Instant::now(),
             bound,
             backstop: bound * BACKSTOP,
@@ -100,9 +100,9 @@ impl Deadline {
     }
 
     /// The same deadline, counting the waits of `helpers` (threads of the grader, as they
-    /// enlist) as lost too.
+    /// enlist) as lost too; may be given several lists.
     pub fn with_helpers(mut self, helpers: &Helpers) -> Deadline {
-        self.helpers = Some(helpers.clone());
+        self.helpers.push(helpers.clone());
         self.sample();
         self
     }
@@ -148,7 +148,7 @@ impl Deadline {
         let elapsed = self.start.elapsed();
         let end = (self.bound + self.stalled).min(self.backstop);
         let left = end.saturating_sub(elapsed);
-        if self.pid.is_some() || self.helpers.is_some() {
+        if self.pid.is_some() || !self.helpers.is_empty() {
             left.min(SAMPLE)
         } else {
             left
@@ -158,7 +158,7 @@ impl Deadline {
     /// Reads the counters of the program's threads and the helpers'; a thread seen before
     /// keeps its last values when it has ended.
     fn sample(&mut self) {
-        if self.pid.is_none() && self.helpers.is_none() {
+        if self.pid.is_none() && self.helpers.is_empty() {
             return;
         }
         let now = Instant::now();
@@ -175,8 +175,8 @@ impl Deadline {
                 tasks.push((pid, tid, !first_look));
             }
         }
-        if let Some(helpers) = &self.helpers {
-            let me = std::process::id();
+        let me = std::process::id();
+        for helpers in &self.helpers {
             tasks.extend(helpers.tids().into_iter().map(|tid| (me, tid, false)));
         }
         for (pid, tid, born_later) in tasks {

@@ -25,16 +25,6 @@ impl Helpers {
         }
     }
 
-    /// Adds every thread of `other`.
-    pub fn join(&self, other: &Helpers) {
-        for tid in other.tids() {
-            let mut tids = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            if !tids.contains(&tid) {
-                tids.push(tid);
-            }
-        }
-    }
-
     /// The thread ids enlisted so far.
     pub fn tids(&self) -> Vec<u32> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -64,9 +54,5 @@ mod tests {
         .join()
         .unwrap();
         assert_eq!(helpers.tids(), vec![current_tid(), tid]);
-        let more = Helpers::new();
-        more.join(&helpers);
-        more.join(&helpers);
-        assert_eq!(more.tids().len(), 2);
     }
 }
