@@ -187,3 +187,31 @@ pub(crate) fn slow_reader(ctx: &CheckCtx, opts: LaunchOpts, advice: &str) -> Out
         Err(message) => Outcome::fail(format!("{message}{}", ending(&mut server))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    #[test]
+    fn reading_back_stops_at_the_first_wrong_byte() {
+        // A server that answers wrongly and then keeps the connection open, silent: the
+        // verdict is known at the first wrong byte, not after QUIET or READ_BACK.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.write_all(b"HELLO wrong").unwrap();
+            let mut buf = [0u8; 16];
+            let _ = s.read(&mut buf);
+        });
+        let stream = TcpStream::connect(addr).unwrap();
+        let start = Instant::now();
+        let got = read_back(&stream, b"HELLO WORLD, AND MORE", std::process::id());
+        assert!(start.elapsed() < QUIET, "{:?}", start.elapsed());
+        assert!(got.starts_with(b"HELLO w"), "{got:?}");
+        stream.shutdown(Shutdown::Both).unwrap();
+        server.join().unwrap();
+    }
+}
