@@ -11,7 +11,7 @@ use crate::probe::tcp::{self, Reading};
 use crate::procfs::{self, ListenQueue};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Deadline for connecting (allows for a full `listen(1)` backlog: SYN retried after 1 s).
 pub(crate) const CONNECT: Duration = crate::checks::stream::CONNECT;
@@ -80,14 +80,15 @@ pub(crate) fn send(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result
         .map_err(|e| format!("could not be sent ({e})"))
 }
 
-/// Reads `len` bytes of answer, or what came until `timeout` or the end.
+/// Reads `len` bytes of answer, or what came until `timeout` (of the server's time, when
+/// the thread talks to a known server: [`tcp::talking_to`]) or the end.
 fn answer(stream: &TcpStream, len: usize, timeout: Duration) -> tcp::Exchange {
     // The whole deadline is for the answer to start: no shorter stall limit.
     let reading = Reading {
         stall: timeout,
         ..Reading::exact(len, timeout)
     };
-    tcp::read_answer(stream, &reading, Instant::now() + timeout)
+    tcp::await_answer(stream, &reading)
 }
 
 /// Compares an answer with what was expected; the error reads "and got ...".

@@ -24,8 +24,9 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 /// How long the answers to a case may take ("it never happened" is generous). This and the
-/// other bounds on the client are in its own time ([`Program::deadline`]: what it waited
-/// for a CPU on a busy machine is given back).
+/// other bounds on the client are in its own time ([`Live::deadline`]: what it, the
+/// grader's server or the reader of its stdout waited for a CPU on a busy machine is given
+/// back).
 pub(crate) const ANSWER: Duration = Duration::from_secs(5);
 /// How long the server may wait for the lines of an exit check to arrive and be answered
 /// (not shrunk, so "it never happened" can be generous: verdicts must not follow load).
@@ -122,9 +123,14 @@ impl<P: Peer> Live<P> {
                 ctx.target.shown.join(" ")
             ))
         })?;
+        peer.client_is(program.pid());
+        let startup = program
+            .deadline(STARTUP)
+            .with_helpers(program.stdout.helpers())
+            .with_helpers(peer.helpers());
         Ok(Live {
             _ns: ns,
-            startup: program.deadline(STARTUP),
+            startup,
             program,
             peer,
             sent: Vec::new(),
@@ -135,6 +141,15 @@ impl<P: Peer> Live<P> {
             case_from: 0,
             strict: false,
         })
+    }
+
+    /// A deadline of `bound` of the client's own time, the waits of the grader's threads
+    /// its progress passes through (the server's, the reader of its stdout) given back.
+    fn deadline(&self, bound: Duration) -> Deadline {
+        self.program
+            .deadline(bound)
+            .with_helpers(self.program.stdout.helpers())
+            .with_helpers(self.peer.helpers())
     }
 
     /// Writes `lines`, each with a newline, in one go (as a pipe would deliver them).
@@ -207,7 +222,7 @@ impl<P: Peer> Live<P> {
 
     /// Waits until every line sent has its answer printed, judging them as they come.
     pub(crate) fn await_answers(&mut self) -> Result<(), String> {
-        let mut answer = self.program.deadline(ANSWER);
+        let mut answer = self.deadline(ANSWER);
         loop {
             let (seen, closed) = self.read_stdout();
             self.judge_answers()?;
@@ -218,7 +233,8 @@ impl<P: Peer> Live<P> {
                 // Every answer was printed, so the server wrote them all: this only orders
                 // the server's bookkeeping before the next step (a printed answer the
                 // server never sent fails here).
-                return if self.peer.wait_answered(&self.sent, GOODBYE) {
+                let mut answered = self.deadline(GOODBYE);
+                return if self.peer.wait_answered_until(&self.sent, &mut answered) {
                     Ok(())
                 } else {
                     Err(format!(
@@ -240,7 +256,7 @@ impl<P: Peer> Live<P> {
     /// checks judge the ending only, so what the client prints is not looked at (a client
     /// that prints wrongly, or never, still ends right or wrong on its own).
     pub(crate) fn await_heard(&mut self) -> Result<(), String> {
-        let mut heard = self.program.deadline(HEARD);
+        let mut heard = self.deadline(HEARD);
         loop {
             if self.peer.wait_answered(&self.sent, SLICE) {
                 return Ok(());
@@ -355,7 +371,8 @@ impl<P: Peer> Live<P> {
             Stop::EndOfInput => self.program.close_stdin(),
         }
         let after = stop.after();
-        let Some(status) = self.program.wait_exit(EXIT) else {
+        let mut exit = self.deadline(EXIT);
+        let Some(status) = self.program.wait_exit_until(&mut exit) else {
             let so_far = self.peer.goodbye_so_far();
             self.program.kill();
             let mut msg = format!(
@@ -384,7 +401,8 @@ impl<P: Peer> Live<P> {
         if !status.success() {
             return Err(format!("{after} {}", self.program.exit_story()));
         }
-        self.peer.goodbye(&self.sent, GOODBYE)
+        let mut goodbye = self.deadline(GOODBYE);
+        self.peer.goodbye(&self.sent, &mut goodbye)
     }
 }
 

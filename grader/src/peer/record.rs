@@ -10,6 +10,7 @@ use super::udp::UdpState;
 use super::{TcpPeer, UdpPeer, Watch};
 use crate::escape;
 use crate::gen::show_lines;
+use crate::process::{Deadline, Helpers};
 use std::time::Duration;
 
 /// What a server recorded of its client, judged against the lines the client was given.
@@ -45,6 +46,11 @@ pub(crate) trait Peer: Sized {
     fn port(&self) -> u16;
     /// What it recorded so far, to read or wait on.
     fn record(&self) -> &Watch<Self::Record>;
+    /// Its threads: a client's progress passes through them, so the client's deadlines
+    /// count their waits ([`Deadline::with_helpers`]).
+    fn helpers(&self) -> &Helpers;
+    /// Names the client's process, for the server's own waits on it.
+    fn client_is(&self, _pid: u32) {}
 
     /// The client has been in touch (connected, or sent a datagram).
     fn contacted(&self) -> bool {
@@ -59,19 +65,25 @@ pub(crate) trait Peer: Sized {
     fn got(&self, line: &[u8]) -> bool {
         self.record().read(|s| s.got(line))
     }
-    /// Waits until the server received all of `lines` and wrote every answer; false at
-    /// the deadline.
+    /// Waits until the server received all of `lines` and wrote every answer; false
+    /// after `timeout` on the clock.
     fn wait_answered(&self, lines: &[Vec<u8>], timeout: Duration) -> bool {
         self.record().wait_until(timeout, |s| s.answered_all(lines))
+    }
+    /// [`Peer::wait_answered`] until `deadline` passes.
+    fn wait_answered_until(&self, lines: &[Vec<u8>], deadline: &mut Deadline) -> bool {
+        self.record().wait_for(deadline, |s| s.answered_all(lines))
     }
     /// Answers whose last byte the server had begun to send.
     fn answers_sent(&self) -> usize {
         self.record().read(|s| s.answers_sent())
     }
     /// Waits for the client's goodbye after `lines` (TCP: end of file on its connection;
-    /// UDP: the empty datagram) and judges it; `Err` says what the server saw instead.
-    fn goodbye(&self, lines: &[Vec<u8>], timeout: Duration) -> Result<(), String> {
-        let ended = self.record().wait_until(timeout, |s| s.goodbye_over());
+    /// UDP: the empty datagram) until `deadline` passes, and judges it; `Err` says what
+    /// the server saw instead.
+    fn goodbye(&self, lines: &[Vec<u8>], deadline: &mut Deadline) -> Result<(), String> {
+        let ended = self.record().wait_for(deadline, |s| s.goodbye_over());
+        let timeout = deadline.bound();
         self.record().read(|s| s.goodbye(lines, ended, timeout))
     }
     /// What the server has seen of the goodbye so far, for a client that hung.
@@ -91,6 +103,12 @@ impl Peer for TcpPeer {
     fn record(&self) -> &Watch<TcpState> {
         self.state()
     }
+    fn helpers(&self) -> &Helpers {
+        TcpPeer::helpers(self)
+    }
+    fn client_is(&self, pid: u32) {
+        TcpPeer::client_is(self, pid)
+    }
 }
 
 impl Peer for UdpPeer {
@@ -103,6 +121,9 @@ impl Peer for UdpPeer {
     }
     fn record(&self) -> &Watch<UdpState> {
         self.state()
+    }
+    fn helpers(&self) -> &Helpers {
+        UdpPeer::helpers(self)
     }
 }
 

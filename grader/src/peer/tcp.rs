@@ -3,21 +3,25 @@
 //! (end of file, or an error such as a reset), and answers each request as planned: whole,
 //! or in pieces where the next piece leaves only once the client has read the previous one
 //! (seen in the kernel's socket table), so a client that reads once per line is caught
-//! every time, not only when the scheduler happens to be slow.
+//! every time, not only when the scheduler happens to be slow. Its threads enlist as
+//! [`Helpers`] (a client's deadlines count their waits), and the wait for a client to
+//! read counts the client's own time once the check names it ([`TcpPeer::client_is`]).
 
 use super::{bind_free, Watch};
+use crate::process::{Deadline, Helpers};
 use crate::sockdiag;
 use reference::upper::upper;
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long a piece waits for the client to read the previous one before it is sent
-/// anyway (a correct client reads at once; this only bounds a stuck one).
+/// anyway (a correct client reads at once; this only bounds a stuck one), in the client's
+/// own time when it is known (a client starved of CPU is not sent two pieces at once).
 const READ_GATE: Duration = Duration::from_secs(3);
 
 /// One write of an answer.
@@ -112,6 +116,10 @@ pub(crate) struct TcpPeer {
     /// The listening socket again, to wake the acceptor from any network namespace (a
     /// connection of ours would go to the dropping thread's namespace, maybe not ours).
     wake: TcpListener,
+    /// Its threads (a client's progress passes through them).
+    helpers: Helpers,
+    /// The client's pid, once the check names it (0: unknown).
+    client: Arc<AtomicU32>,
 }
 
 impl TcpPeer {
@@ -127,16 +135,23 @@ impl TcpPeer {
         let stop = Arc::new(AtomicBool::new(false));
         let streams = Arc::new(Mutex::new(Vec::new()));
         let threads = Arc::new(Mutex::new(Vec::new()));
+        let helpers = Helpers::new();
+        let client = Arc::new(AtomicU32::new(0));
         let acceptor = {
-            let (state, stop, streams, threads) = (
-                Arc::clone(&state),
-                Arc::clone(&stop),
-                Arc::clone(&streams),
-                Arc::clone(&threads),
-            );
+            let shared = Shared {
+                state: Arc::clone(&state),
+                stop: Arc::clone(&stop),
+                streams: Arc::clone(&streams),
+                threads: Arc::clone(&threads),
+                helpers: helpers.clone(),
+                client: Arc::clone(&client),
+            };
             std::thread::Builder::new()
                 .name("peer-tcp-accept".into())
-                .spawn(move || accept_loop(listener, addr, state, stop, streams, threads))?
+                .spawn(move || {
+                    shared.helpers.enlist();
+                    accept_loop(listener, addr, shared)
+                })?
         };
         Ok(TcpPeer {
             addr,
@@ -146,6 +161,8 @@ impl TcpPeer {
             threads,
             acceptor: Some(acceptor),
             wake,
+            helpers,
+            client,
         })
     }
 
@@ -157,6 +174,16 @@ impl TcpPeer {
     /// What the peer saw, shared with its threads.
     pub(crate) fn state(&self) -> &Watch<TcpState> {
         &self.state
+    }
+
+    /// Its threads (a client's progress passes through them).
+    pub(crate) fn helpers(&self) -> &Helpers {
+        &self.helpers
+    }
+
+    /// Names the client's process: the wait for it to read counts its own time.
+    pub(crate) fn client_is(&self, pid: u32) {
+        self.client.store(pid, Ordering::SeqCst);
     }
 
     /// Plans the answers to the next requests (one per line the client will send).
@@ -194,14 +221,25 @@ impl Drop for TcpPeer {
     }
 }
 
-fn accept_loop(
-    listener: TcpListener,
-    local: SocketAddrV4,
+/// What the acceptor shares with the peer and its connections.
+struct Shared {
     state: Arc<Watch<TcpState>>,
     stop: Arc<AtomicBool>,
     streams: Arc<Mutex<Vec<TcpStream>>>,
     threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
-) {
+    helpers: Helpers,
+    client: Arc<AtomicU32>,
+}
+
+fn accept_loop(listener: TcpListener, local: SocketAddrV4, shared: Shared) {
+    let Shared {
+        state,
+        stop,
+        streams,
+        threads,
+        helpers,
+        client,
+    } = shared;
     loop {
         let stream = match listener.accept() {
             Ok((s, _)) => s,
@@ -231,11 +269,16 @@ fn accept_loop(
             local,
             state: Arc::clone(&state),
             stop: Arc::clone(&stop),
+            client: Arc::clone(&client),
             sent: 0,
         };
+        let enlist = helpers.clone();
         let spawned = std::thread::Builder::new()
             .name("peer-tcp-conn".into())
-            .spawn(move || conn.serve());
+            .spawn(move || {
+                enlist.enlist();
+                conn.serve()
+            });
         if let Ok(handle) = spawned {
             threads
                 .lock()
@@ -252,6 +295,8 @@ struct Connection {
     local: SocketAddrV4,
     state: Arc<Watch<TcpState>>,
     stop: Arc<AtomicBool>,
+    /// The client's pid (0: unknown).
+    client: Arc<AtomicU32>,
     /// Bytes written so far.
     sent: u64,
 }
@@ -329,9 +374,12 @@ impl Connection {
         let Ok(SocketAddr::V4(client)) = self.stream.peer_addr() else {
             return;
         };
-        let deadline = Instant::now() + READ_GATE;
+        let mut deadline = match self.client.load(Ordering::SeqCst) {
+            0 => Deadline::wall(READ_GATE),
+            pid => Deadline::start(pid, READ_GATE),
+        };
         let mut pause = Duration::from_micros(50);
-        while Instant::now() < deadline && !self.stop.load(Ordering::SeqCst) {
+        while !deadline.passed() && !self.stop.load(Ordering::SeqCst) {
             match sockdiag::tcp_connection(client, self.local) {
                 Ok(Some(d)) if d.received >= self.sent && d.unread == 0 => return,
                 Ok(Some(_)) => {}

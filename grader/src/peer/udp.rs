@@ -3,6 +3,7 @@
 //! its upper-case, sent to the datagram's sender.
 
 use super::{bind_free, Watch};
+use crate::process::Helpers;
 use reference::upper::upper;
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, UdpSocket};
@@ -34,6 +35,8 @@ pub(crate) struct UdpPeer {
     thread: Option<JoinHandle<()>>,
     /// The socket again, to wake the thread from any network namespace.
     wake: UdpSocket,
+    /// Its thread, for deadlines on a client that talks to it.
+    helpers: Helpers,
 }
 
 impl UdpPeer {
@@ -44,11 +47,15 @@ impl UdpPeer {
         let wake = socket.try_clone()?;
         let state = Arc::new(Watch::new(UdpState::default()));
         let stop = Arc::new(AtomicBool::new(false));
+        let helpers = Helpers::new();
         let thread = {
-            let (state, stop) = (Arc::clone(&state), Arc::clone(&stop));
+            let (state, stop, enlist) = (Arc::clone(&state), Arc::clone(&stop), helpers.clone());
             std::thread::Builder::new()
                 .name("peer-udp".into())
-                .spawn(move || serve(socket, state, stop))?
+                .spawn(move || {
+                    enlist.enlist();
+                    serve(socket, state, stop)
+                })?
         };
         Ok(UdpPeer {
             addr,
@@ -56,6 +63,7 @@ impl UdpPeer {
             stop,
             thread: Some(thread),
             wake,
+            helpers,
         })
     }
 
@@ -67,6 +75,11 @@ impl UdpPeer {
     /// What the peer saw, shared with its thread.
     pub(crate) fn state(&self) -> &Watch<UdpState> {
         &self.state
+    }
+
+    /// Its thread (a client's progress passes through it).
+    pub(crate) fn helpers(&self) -> &Helpers {
+        &self.helpers
     }
 }
 

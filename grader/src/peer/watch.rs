@@ -2,6 +2,7 @@
 //! wakes the waiters, so a check sees "it happened" at once and "it never happened" at
 //! its deadline.
 
+use crate::process::Deadline;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -56,6 +57,30 @@ impl<T> Watch<T> {
                 .0;
         }
     }
+
+    /// Waits until `done` holds or `deadline` passes (a deadline that counts a program's
+    /// own time, see [`Deadline`]); returns whether it held.
+    pub(crate) fn wait_for(
+        &self,
+        deadline: &mut Deadline,
+        mut done: impl FnMut(&T) -> bool,
+    ) -> bool {
+        let mut state = self.lock();
+        loop {
+            if done(&state) {
+                return true;
+            }
+            if deadline.passed() {
+                return false;
+            }
+            let slice = deadline.remaining().max(Duration::from_millis(1));
+            state = self
+                .changed
+                .wait_timeout(state, slice)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -72,5 +97,13 @@ mod tests {
         t.join().unwrap();
         assert!(!watch.wait_until(Duration::from_millis(5), |v| *v == 8));
         assert_eq!(watch.read(|v| *v), 7);
+        let theirs = Arc::clone(&watch);
+        let t = std::thread::spawn(move || theirs.update(|v| *v = 9));
+        assert!(watch.wait_for(&mut Deadline::wall(Duration::from_secs(10)), |v| *v == 9));
+        t.join().unwrap();
+        let start = Instant::now();
+        let mut deadline = Deadline::wall(Duration::from_millis(30));
+        assert!(!watch.wait_for(&mut deadline, |v| *v == 10));
+        assert!(start.elapsed() >= Duration::from_millis(30));
     }
 }

@@ -4,14 +4,15 @@
 //! buffer fills. Every wait has a deadline; the result says what came back and how the
 //! exchange ended, so checks can explain failures.
 //!
-//! The waits that judge the server (its answer stalled for [`STALL`], it did not close
-//! within `eof_timeout`, it stopped reading for [`HOLD`]) count the server's own time
-//! when the caller says which process it is ([`talking_to`]): a server starved of CPU
-//! by a busy machine is neither failed for silence nor read early (which would drain
-//! its buffers before the EOF that `eof` wants it to see with answers still pending).
+//! The waits that judge the server (the whole exchange's `timeout`, its answer stalled
+//! for [`STALL`], it did not close within `eof_timeout`, it stopped reading for [`HOLD`])
+//! count the server's own time when the caller says which process it is
+//! ([`talking_to`]): a server starved of CPU by a busy machine is neither failed for
+//! silence nor read early (which would drain its buffers before the EOF that `eof` wants
+//! it to see with answers still pending). Before a wait ends in "nothing came", what has
+//! arrived by then is read: the grader's own thread may be the one that was starved.
 
-use crate::process::deadline::Deadline;
-use std::cell::Cell;
+use crate::process::deadline::{Deadline, BACKSTOP};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,26 +22,8 @@ use std::time::{Duration, Instant};
 /// Default for [`Reading::stall`]: seconds without a byte on loopback mean "never".
 pub(crate) const STALL: Duration = Duration::from_secs(5);
 
-thread_local! {
-    static SERVER: Cell<Option<u32>> = const { Cell::new(None) };
-}
-
-/// Runs `f` with the probes of this thread talking to process `pid` (the server's main
-/// process): their waits on the server count its own time (see the module's doc).
-pub(crate) fn talking_to<T>(pid: Option<u32>, f: impl FnOnce() -> T) -> T {
-    let before = SERVER.with(|s| s.replace(pid));
-    let out = f();
-    SERVER.with(|s| s.set(before));
-    out
-}
-
-/// A wait of `bound` on the server this thread talks to (wall clock when none is known).
-fn server_wait(bound: Duration) -> Deadline {
-    match SERVER.with(Cell::get) {
-        Some(pid) => Deadline::start(pid, bound),
-        None => Deadline::wall(bound),
-    }
-}
+use super::server::server_wait;
+pub(crate) use super::server::talking_to;
 
 /// Quiet shorter than this is not yet timed against the server (saves reading `/proc` on
 /// every pause of a flowing stream); it is grace on top of the bound.
@@ -181,8 +164,10 @@ pub(crate) fn exchange(
     reading: &Reading,
 ) -> Exchange {
     let start = Instant::now();
-    let deadline = start + reading.timeout;
-    let _ = stream.set_write_timeout(Some(reading.timeout));
+    let mut whole = server_wait(reading.timeout);
+    // The reader judges the server; a writer blocked on a server that stopped reading is
+    // unblocked by the reader's shutdown, so its own bound only backs that up.
+    let _ = stream.set_write_timeout(Some(reading.timeout * BACKSTOP));
     // When the writer last made progress (microseconds after `start`): the answer's stall
     // clock starts again there, so a writer slowed by a loaded machine is not taken for a
     // silent server.
@@ -208,9 +193,9 @@ pub(crate) fn exchange(
             (written, None)
         });
         if reading.hold {
-            hold(wrote, || writer.is_finished(), deadline);
+            hold(wrote, || writer.is_finished(), &mut whole);
         }
-        let mut ex = read_until(stream, reading, deadline, Some((start, wrote)));
+        let mut ex = read_until(stream, reading, &mut whole, Some((start, wrote)));
         if ex.received.len() < reading.expect && !writer.is_finished() {
             // The answer will not come: unblock a writer stuck on a server that stopped
             // reading. (A complete answer means the writer is done or about to return, and
@@ -225,12 +210,12 @@ pub(crate) fn exchange(
 }
 
 /// Waits until `finished` says the writer is done, or it wrote nothing for [`HOLD`] of
-/// the server's time (`wrote` changes whenever it makes progress), or `deadline`.
-fn hold(wrote: &AtomicU64, finished: impl Fn() -> bool, deadline: Instant) {
+/// the server's time (`wrote` changes whenever it makes progress), or `whole` passes.
+fn hold(wrote: &AtomicU64, finished: impl Fn() -> bool, whole: &mut Deadline) {
     let mut seen = 0;
     let mut since = Instant::now();
     let mut quiet: Option<Deadline> = None;
-    while !finished() && Instant::now() < deadline {
+    while !finished() && !whole.passed() {
         let at = wrote.load(Ordering::Relaxed);
         if at != seen {
             (seen, since, quiet) = (at, Instant::now(), None);
@@ -243,10 +228,17 @@ fn hold(wrote: &AtomicU64, finished: impl Fn() -> bool, deadline: Instant) {
     }
 }
 
-/// Reads the answer as `reading` says, until `deadline` (the reading half of
+/// Reads the answer as `reading` says, until `deadline` on the clock (the reading half of
 /// [`exchange`], for a connection that stays open across several exchanges).
 pub(crate) fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Instant) -> Exchange {
-    read_until(stream, reading, deadline, None)
+    let left = deadline.saturating_duration_since(Instant::now());
+    read_until(stream, reading, &mut Deadline::wall(left), None)
+}
+
+/// Reads the answer as `reading` says, within `reading.timeout` of the server's time
+/// ([`read_answer`] with the exchange's deadline).
+pub(crate) fn await_answer(stream: &TcpStream, reading: &Reading) -> Exchange {
+    read_until(stream, reading, &mut server_wait(reading.timeout), None)
 }
 
 /// [`read_answer`], with the writer's progress (`start` and microseconds after it) counted
@@ -254,7 +246,7 @@ pub(crate) fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Insta
 fn read_until(
     stream: &TcpStream,
     reading: &Reading,
-    deadline: Instant,
+    whole: &mut Deadline,
     writer: Option<(Instant, &AtomicU64)>,
 ) -> Exchange {
     let mut ex = Exchange::default();
@@ -282,19 +274,23 @@ fn read_until(
         }
         let now = Instant::now();
         let quiet_for = now.duration_since(last_progress);
+        // When a deadline passed: one more read without waiting, before "nothing came";
+        // `over`: whatever it reads (the whole exchange's or the EOF's time is up).
+        let over = whole.passed() || eof_deadline.as_mut().is_some_and(Deadline::passed);
         let (passed, left) = match eof_deadline.as_mut() {
-            Some(eof) => (eof.passed(), eof.remaining()),
+            Some(eof) => (over, eof.remaining()),
             None if quiet_for >= NOTICE => {
                 let q = quiet.get_or_insert_with(|| server_wait(reading.stall));
                 (q.passed(), q.remaining())
             }
             None => (false, NOTICE - quiet_for),
         };
-        if now >= deadline || passed {
-            ex.timed_out = true;
-            return ex;
-        }
-        let next = left.min(deadline - now);
+        let last_look = over || passed;
+        let next = if last_look {
+            Duration::ZERO
+        } else {
+            left.min(whole.remaining())
+        };
         let _ = stream.set_read_timeout(Some(
             next.clamp(Duration::from_millis(1), Duration::from_millis(250)),
         ));
@@ -304,7 +300,6 @@ fn read_until(
                 return ex;
             }
             Ok(n) => {
-                (last_progress, quiet) = (Instant::now(), None);
                 let at = ex.received.len();
                 ex.received.extend_from_slice(&buf[..n]);
                 if let Some(expected) = &reading.expected {
@@ -313,6 +308,11 @@ fn read_until(
                         return ex;
                     }
                 }
+                if over {
+                    ex.timed_out = ex.received.len() < reading.expect || reading.until_eof;
+                    return ex;
+                }
+                (last_progress, quiet) = (Instant::now(), None);
                 since_pause += n;
                 if reading.slow && since_pause >= 128 * 1024 {
                     since_pause = 0;
@@ -323,7 +323,13 @@ fn read_until(
                 if matches!(
                     e.kind(),
                     ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                ) => {}
+                ) =>
+            {
+                if last_look {
+                    ex.timed_out = true;
+                    return ex;
+                }
+            }
             Err(e) => {
                 ex.read_error = Some(e.to_string());
                 return ex;

@@ -2,6 +2,7 @@
 //! a full pipe, while keeping memory bounded: the first `cap` bytes are kept whole, the
 //! rest only counted, plus a small ring of the latest bytes for "the tail of stderr".
 
+use super::Helpers;
 use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::{Arc, Condvar, Mutex};
@@ -35,6 +36,8 @@ impl Buffer {
 pub struct Capture {
     shared: Arc<(Mutex<Buffer>, Condvar)>,
     reader: Option<JoinHandle<()>>,
+    /// The reader thread, for deadlines on what the program prints.
+    helpers: Helpers,
 }
 
 impl Capture {
@@ -42,9 +45,12 @@ impl Capture {
     pub fn start(mut source: impl Read + Send + 'static, cap: usize) -> Capture {
         let shared = Arc::new((Mutex::new(Buffer::default()), Condvar::new()));
         let theirs = Arc::clone(&shared);
+        let helpers = Helpers::new();
+        let enlist = helpers.clone();
         let reader = std::thread::Builder::new()
             .name("capture".into())
             .spawn(move || {
+                enlist.enlist();
                 let mut chunk = vec![0u8; 16 * 1024];
                 loop {
                     let n = match source.read(&mut chunk) {
@@ -72,7 +78,14 @@ impl Capture {
         Capture {
             shared,
             reader: Some(reader),
+            helpers,
         }
+    }
+
+    /// The reader thread: a wait on what the program prints passes through it
+    /// ([`super::Deadline::with_helpers`]).
+    pub fn helpers(&self) -> &Helpers {
+        &self.helpers
     }
 
     /// Runs `f` on the buffer as it is now.

@@ -18,8 +18,19 @@
 //! The waits are those of the program's main process (all its threads, sampled at least
 //! every [`SAMPLE`] while someone asks, so threads that end are still counted); its
 //! children's are not (what a deadline waits for, listening, printing, exiting, is the main
-//! process's). Without `/proc` the deadline is the wall clock's `bound`.
+//! process's). A deadline may also be given [`Helpers`]: threads of the grader that the
+//! program's progress passes through (the grader's server answering a client, the reader
+//! of its stdout); their waits for a CPU count as lost too. Without `/proc` the deadline is
+//! the wall clock's `bound`.
+//!
+//! The kernel adds a wait to `run_delay` only when it ends. A thread seen runnable whose
+//! counters have not moved since a look has waited at least since that look; one whose
+//! counters moved may have started its current wait any time after the look before, so
+//! that earlier look is taken as the wait's start: the wait going on is over-counted by at
+//! most a look's interval, never under-counted (a program barely given a CPU is never
+//! judged early, however rarely it runs or the grader looks).
 
+use super::Helpers;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -34,11 +45,13 @@ const SAMPLE: Duration = Duration::from_millis(10);
 #[derive(Debug)]
 pub struct Deadline {
     pid: Option<u32>,
+    /// Threads of the grader whose waits count too.
+    helpers: Vec<Helpers>,
     start: Instant,
     bound: Duration,
     backstop: Duration,
-    /// What each thread of the program looked like, by thread id.
-    threads: HashMap<u32, Seen>,
+    /// What each thread looked like, by process and thread id.
+    threads: HashMap<(u32, u32), Seen>,
     /// When the threads were last read.
     sampled: Option<Instant>,
     /// The program's completed waits for a CPU since the deadline was set, as last read,
@@ -57,7 +70,8 @@ struct Seen {
     delay: u64,
     /// Its CPU time, as last read.
     cpu: u64,
-    /// When either counter last changed.
+    /// The look before the one that last saw either counter change (the thread's current
+    /// wait, if any, started after it).
     changed: Instant,
 }
 
@@ -74,6 +88,7 @@ impl Deadline {
     pub fn wall(bound: Duration) -> Deadline {
         Deadline {
             pid: None,
+            helpers: Vec::new(),
             start: Instant::now(),
             bound,
             backstop: bound * BACKSTOP,
@@ -82,6 +97,14 @@ impl Deadline {
             stalled: Duration::ZERO,
             in_kernel: Duration::ZERO,
         }
+    }
+
+    /// The same deadline, counting the waits of `helpers` (threads of the grader, as they
+    /// enlist) as lost too; may be given several lists.
+    pub fn with_helpers(mut self, helpers: &Helpers) -> Deadline {
+        self.helpers.push(helpers.clone());
+        self.sample();
+        self
     }
 
     /// The same deadline with another wall-clock backstop (tests).
@@ -125,38 +148,52 @@ impl Deadline {
         let elapsed = self.start.elapsed();
         let end = (self.bound + self.stalled).min(self.backstop);
         let left = end.saturating_sub(elapsed);
-        if self.pid.is_some() {
+        if self.pid.is_some() || !self.helpers.is_empty() {
             left.min(SAMPLE)
         } else {
             left
         }
     }
 
-    /// Reads the counters of the program's threads; a thread seen before keeps its last
-    /// values when it has ended.
+    /// Reads the counters of the program's threads and the helpers'; a thread seen before
+    /// keeps its last values when it has ended.
     fn sample(&mut self) {
-        let Some(pid) = self.pid else {
+        if self.pid.is_none() && self.helpers.is_empty() {
             return;
-        };
+        }
         let now = Instant::now();
-        let since = self.sampled.map(|at| now - at).unwrap_or_default();
+        let before = self.sampled.unwrap_or(self.start);
+        let since = now - before;
         self.sampled = Some(now);
         let mut in_kernel = false;
-        // Threads there at the first look count from now; later ones from their birth.
-        let first_look = self.threads.is_empty();
-        for tid in crate::procfs::thread_ids(pid).unwrap_or_default() {
+        let mut tasks: Vec<(u32, u32, bool)> = Vec::new();
+        if let Some(pid) = self.pid {
+            // The program's threads there at the first look count from now; later ones
+            // from their birth.
+            let first_look = !self.threads.keys().any(|(p, _)| *p == pid);
+            for tid in crate::procfs::thread_ids(pid).unwrap_or_default() {
+                tasks.push((pid, tid, !first_look));
+            }
+        }
+        let me = std::process::id();
+        for helpers in &self.helpers {
+            tasks.extend(helpers.tids().into_iter().map(|tid| (me, tid, false)));
+        }
+        for (pid, tid, born_later) in tasks {
             let Some((cpu, delay)) = schedstat(pid, tid) else {
                 continue;
             };
-            in_kernel |= state(pid, tid) == Some('D');
-            let seen = self.threads.entry(tid).or_insert(Seen {
-                first: if first_look { delay } else { 0 },
+            if Some(pid) == self.pid {
+                in_kernel |= state(pid, tid) == Some('D');
+            }
+            let seen = self.threads.entry((pid, tid)).or_insert(Seen {
+                first: if born_later { 0 } else { delay },
                 delay,
                 cpu,
-                changed: now,
+                changed: before,
             });
             if (cpu, delay) != (seen.cpu, seen.delay) {
-                seen.changed = now;
+                seen.changed = before;
             }
             seen.cpu = seen.cpu.max(cpu);
             seen.delay = seen.delay.max(delay);
@@ -178,15 +215,12 @@ impl Deadline {
             .max((Duration::from_nanos(ns) + self.in_kernel).min(self.start.elapsed()));
     }
 
-    /// The longest wait for a CPU going on now: a thread that is runnable (`R`) but whose
-    /// CPU time and waits have not moved since the last look that saw them move.
+    /// The longest wait for a CPU going on now, at most: a thread that is runnable (`R`)
+    /// has waited since the look before the last one that saw its counters move.
     fn waiting_now(&self) -> Duration {
-        let Some(pid) = self.pid else {
-            return Duration::ZERO;
-        };
         self.threads
             .iter()
-            .filter(|(tid, _)| runnable(pid, **tid))
+            .filter(|((pid, tid), _)| runnable(*pid, *tid))
             .map(|(_, t)| t.changed.elapsed())
             .max()
             .unwrap_or_default()
@@ -265,19 +299,25 @@ mod tests {
     struct Throttle(std::path::PathBuf);
 
     impl Throttle {
+        /// 1 ms of CPU every 100 ms.
         fn new() -> Option<Throttle> {
-            let name = format!("grader-deadline-test-{}", std::process::id());
+            Throttle::with("1000", "100000", "a")
+        }
+
+        /// `quota` microseconds of CPU every `period`; `name` tells the tests' apart.
+        fn with(quota: &str, period: &str, name: &str) -> Option<Throttle> {
+            let name = format!("grader-deadline-test-{}-{name}", std::process::id());
             let v1 = std::path::Path::new("/sys/fs/cgroup/cpu").join(&name);
             if std::fs::create_dir(&v1).is_ok() {
-                let ok = std::fs::write(v1.join("cpu.cfs_period_us"), "100000").is_ok()
-                    && std::fs::write(v1.join("cpu.cfs_quota_us"), "1000").is_ok();
+                let ok = std::fs::write(v1.join("cpu.cfs_period_us"), period).is_ok()
+                    && std::fs::write(v1.join("cpu.cfs_quota_us"), quota).is_ok();
                 let t = Throttle(v1);
                 return ok.then_some(t);
             }
             let v2 = std::path::Path::new("/sys/fs/cgroup").join(&name);
             std::fs::create_dir(&v2).ok()?;
             let t = Throttle(v2);
-            std::fs::write(t.0.join("cpu.max"), "1000 100000").ok()?;
+            std::fs::write(t.0.join("cpu.max"), format!("{quota} {period}")).ok()?;
             Some(t)
         }
 
@@ -345,6 +385,78 @@ mod tests {
     }
 
     #[test]
+    fn a_starved_program_looked_at_rarely_is_not_judged_early() {
+        // Regression: the grader's thread, itself starved on a loaded machine, looks at
+        // the deadline rarely. A program that ran (briefly) between two looks and waits
+        // again has a wait the kernel has not counted yet; taking it as starting at the
+        // look that saw the program move judged the program after its CPU time plus that
+        // wait (a unit test failed so at load 82). 5 ms of CPU every 300 ms, looked at
+        // every 250 ms: every look sees it moved, and it must still reach the backstop.
+        let Some(throttle) = Throttle::with("5000", "300000", "b") else {
+            eprintln!("no cgroup cpu controller to throttle a program with (needs root)");
+            return;
+        };
+        let kid = sh("while :; do :; done");
+        assert!(throttle.adopt(kid.0.id()));
+        let bound = Duration::from_millis(200);
+        let backstop = Duration::from_millis(1500);
+        let mut deadline = Deadline::start(kid.0.id(), bound).with_backstop(backstop);
+        let start = deadline.start;
+        while !deadline.passed() {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        let took = start.elapsed();
+        assert!(took >= backstop, "passed after {took:?}");
+        drop(kid);
+    }
+
+    #[test]
+    fn a_helper_starved_of_cpu_stretches_the_deadline() {
+        // The program sleeps (its own time runs at the clock's pace) while a helper thread
+        // of the grader, throttled, waits for a CPU: the helper's waits count as lost.
+        let Some(throttle) = Throttle::with("1000", "100000", "c") else {
+            eprintln!("no cgroup cpu controller to throttle a thread with (needs root)");
+            return;
+        };
+        let kid = sh("exec sleep 60");
+        asleep(kid.0.id());
+        let helpers = Helpers::new();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let spinner = {
+            let (helpers, stop) = (helpers.clone(), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || {
+                helpers.enlist();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        };
+        while helpers.tids().is_empty() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // cgroup v1 takes a thread id in `tasks`; v2 threaded groups are not set up here.
+        let moved = std::fs::write(throttle.0.join("tasks"), helpers.tids()[0].to_string());
+        if moved.is_err() {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            spinner.join().unwrap();
+            eprintln!("cannot move a thread into a cgroup here");
+            return;
+        }
+        let bound = Duration::from_millis(300);
+        let backstop = Duration::from_millis(1500);
+        let mut deadline = Deadline::start(kid.0.id(), bound)
+            .with_helpers(&helpers)
+            .with_backstop(backstop);
+        let took = wait_out(&mut deadline);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        spinner.join().unwrap();
+        assert!(took >= backstop, "passed after {took:?}");
+        // Without the helper, the same program is judged at the bound.
+        let took = wait_out(&mut Deadline::start(kid.0.id(), bound).with_backstop(backstop));
+        assert!(took < backstop, "passed after {took:?}");
+    }
+
+    #[test]
     fn threads_that_end_still_count() {
         let mut d = Deadline::wall(Duration::from_secs(1));
         d.pid = Some(u32::MAX);
@@ -354,8 +466,8 @@ mod tests {
             cpu: 0,
             changed: Instant::now(),
         };
-        d.threads.insert(7, seen(100, 2_000_000_100));
-        d.threads.insert(8, seen(0, 500_000_000));
+        d.threads.insert((u32::MAX, 7), seen(100, 2_000_000_100));
+        d.threads.insert((u32::MAX, 8), seen(0, 500_000_000));
         std::thread::sleep(Duration::from_millis(20));
         d.sample();
         // Threads 7 and 8 are gone (there is no such process): their waits stay, capped

@@ -7,9 +7,11 @@
 pub mod capture;
 pub mod deadline;
 pub mod exits;
+pub mod helpers;
 pub mod port;
 pub mod program;
 pub mod ready;
 
 pub use deadline::Deadline;
+pub use helpers::Helpers;
 pub use program::{Launch, Program};

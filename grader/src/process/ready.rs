@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 /// time it waited for a CPU on a busy machine is given back ([`super::deadline`]).
 pub const STARTUP: Duration = Duration::from_secs(10);
 
-/// How long a program listening on other ports only is given before that is its verdict.
+/// How long a program listening on other ports only is given before that is its verdict
+/// (of its own time since the wait began).
 const WRONG_PORT_GRACE: Duration = Duration::from_millis(200);
 
 /// Why a server never became ready.
@@ -67,21 +68,20 @@ pub fn wait_bound(
     if !procfs::available() {
         return wait_by_connecting(program, proto, port, timeout);
     }
-    let start = Instant::now();
     let mut deadline = program.deadline(timeout);
+    let mut grace = program.deadline(WRONG_PORT_GRACE);
     let mut pause = Duration::from_micros(500);
     loop {
         if program.status().is_some() {
             return Err(exited(program, proto, port));
         }
         let pid = program.pid();
-        let elapsed = start.elapsed();
         if let Ok(ports) = procfs::ports_of(pid, proto) {
             if ports.contains(&port) {
                 return Ok(());
             }
             // Another port only: give it a moment in case ours follows, then say so.
-            if !ports.is_empty() && elapsed >= WRONG_PORT_GRACE {
+            if !ports.is_empty() && grace.passed() {
                 return Err(NotReady::WrongPort(ports));
             }
         }

@@ -1,0 +1,29 @@
+//! Whose time the probes' waits count: the server this thread talks to. A check says it
+//! once ([`talking_to`], set by the session for each case), and every probe's wait on an
+//! answer then counts that server's own time ([`server_wait`]): a server starved of CPU by
+//! a busy machine is not failed for silence.
+
+use crate::process::deadline::Deadline;
+use std::cell::Cell;
+use std::time::Duration;
+
+thread_local! {
+    static SERVER: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with the probes of this thread talking to process `pid` (the server's main
+/// process): their waits on the server count its own time.
+pub(crate) fn talking_to<T>(pid: Option<u32>, f: impl FnOnce() -> T) -> T {
+    let before = SERVER.with(|s| s.replace(pid));
+    let out = f();
+    SERVER.with(|s| s.set(before));
+    out
+}
+
+/// A wait of `bound` on the server this thread talks to (wall clock when none is known).
+pub(crate) fn server_wait(bound: Duration) -> Deadline {
+    match SERVER.with(Cell::get) {
+        Some(pid) => Deadline::start(pid, bound),
+        None => Deadline::wall(bound),
+    }
+}
