@@ -20,4 +20,5 @@ pub(crate) mod served;
 pub(crate) mod slow_reader;
 pub(crate) mod stream;
 pub(crate) mod student_client;
+pub(crate) mod stuck;
 pub(crate) mod threads;

@@ -9,12 +9,17 @@
 //! when the caller says which process it is ([`talking_to`]): a server starved of CPU
 //! by a busy machine is neither failed for silence nor read early (which would drain
 //! its buffers before the EOF that `eof` wants it to see with answers still pending).
+//! Two of those waits also end as soon as the server can certainly never go on
+//! ([`crate::checks::stuck`]): the wait for the server to close after the answer (once
+//! the grader has written and half-closed everything), and, when the reading asks for it
+//! ([`Reading::until_frozen`]), the wait for an answer the grader will not add to.
 
 use crate::process::deadline::Deadline;
 use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::checks::stuck::Stuck;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -82,6 +87,10 @@ pub(crate) struct Reading {
     /// The answer expected, when known: reading stops at the first byte that differs from
     /// it (the verdict is certain then; waiting for more would only wait out a deadline).
     pub expected: Option<Arc<[u8]>>,
+    /// The wait for the answer also ends when the server can certainly never send it
+    /// ([`crate::checks::stuck`]): for a caller that wrote everything before reading and
+    /// stays still while it reads.
+    pub until_frozen: bool,
 }
 
 /// How long a held reader waits for a writer that makes no progress (a server that
@@ -101,6 +110,7 @@ impl Reading {
             window: None,
             hold: false,
             expected: None,
+            until_frozen: false,
         }
     }
 
@@ -128,6 +138,9 @@ pub(crate) struct Exchange {
     pub wrong: bool,
     /// Bytes written before writing stopped.
     pub written: usize,
+    /// The wait ended early because the server can never go on: what its threads wait
+    /// in, for ever ("waitpid(), recv()").
+    pub frozen: Option<String>,
 }
 
 impl Exchange {
@@ -141,6 +154,10 @@ impl Exchange {
             parts.push(format!("reading failed ({e})"));
         } else if self.eof {
             parts.push("then the server closed the connection".to_string());
+        } else if let Some(waits) = &self.frozen {
+            parts.push(format!(
+                "then nothing more came, and nothing can: every thread of the server waits for ever, in {waits}"
+            ));
         } else if self.timed_out {
             parts.push("then nothing more came before the deadline".to_string());
         } else if self.wrong {
@@ -187,8 +204,9 @@ pub(crate) fn exchange(
     // clock starts again there, so a writer slowed by a loaded machine is not taken for a
     // silent server.
     let wrote = AtomicU64::new(0);
+    let finished = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        let wrote = &wrote;
+        let (wrote, finished) = (&wrote, &finished);
         let writer = scope.spawn(move || {
             let mut out = stream;
             let mut written = 0usize;
@@ -205,12 +223,13 @@ pub(crate) fn exchange(
             if half_close {
                 let _ = stream.shutdown(Shutdown::Write);
             }
+            finished.store(true, Ordering::SeqCst);
             (written, None)
         });
         if reading.hold {
             hold(wrote, || writer.is_finished(), deadline);
         }
-        let mut ex = read_until(stream, reading, deadline, Some((start, wrote)));
+        let mut ex = read_until(stream, reading, deadline, Some((start, wrote, finished)));
         if ex.received.len() < reading.expect && !writer.is_finished() {
             // The answer will not come: unblock a writer stuck on a server that stopped
             // reading. (A complete answer means the writer is done or about to return, and
@@ -250,12 +269,12 @@ pub(crate) fn read_answer(stream: &TcpStream, reading: &Reading, deadline: Insta
 }
 
 /// [`read_answer`], with the writer's progress (`start` and microseconds after it) counted
-/// as progress too.
+/// as progress too, and whether it wrote everything.
 fn read_until(
     stream: &TcpStream,
     reading: &Reading,
     deadline: Instant,
-    writer: Option<(Instant, &AtomicU64)>,
+    writer: Option<(Instant, &AtomicU64, &AtomicBool)>,
 ) -> Exchange {
     let mut ex = Exchange::default();
     let mut input = stream;
@@ -266,6 +285,8 @@ fn read_until(
     // The server's time since it last made progress, once the quiet was noticed.
     let mut quiet: Option<Deadline> = None;
     let mut writer_at = 0u64;
+    // Whether the server can never go on, once the grader stays still.
+    let mut stuck = SERVER.with(Cell::get).map(Stuck::idle);
     loop {
         let complete = ex.received.len() >= reading.expect;
         if complete && !reading.until_eof {
@@ -274,7 +295,17 @@ fn read_until(
         if complete && eof_deadline.is_none() {
             eof_deadline = Some(server_wait(reading.eof_timeout));
         }
-        if let Some((_, at)) = writer {
+        let still = writer.is_none_or(|(_, _, done)| done.load(Ordering::SeqCst));
+        if still && (complete || reading.until_frozen) && crate::checks::stuck::delivered(stream) {
+            if let Some(stuck) = stuck.as_mut() {
+                if stuck.certain() {
+                    ex.timed_out = true;
+                    ex.frozen = Some(stuck.waits());
+                    return ex;
+                }
+            }
+        }
+        if let Some((_, at, _)) = writer {
             let at = at.load(Ordering::Relaxed);
             if at != writer_at {
                 (writer_at, last_progress, quiet) = (at, Instant::now(), None);
