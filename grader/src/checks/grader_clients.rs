@@ -5,10 +5,10 @@
 //! only a second later, so connecting blindly would make every check of a correct server
 //! slow, and its timing depend on load.
 
+use crate::checks::stuck::Stuck;
 use crate::escape;
 use crate::gen::upper;
 use crate::probe::tcp::{self, Reading};
-use crate::checks::stuck::Stuck;
 use crate::procfs::{self, ListenQueue};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -110,7 +110,9 @@ pub(crate) fn send(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result
 /// Why a server that [`Stuck`] judged can never go on: "every thread of the server waits
 /// for something else, with nothing to wake it: in waitpid(), recv()".
 pub(crate) fn never(waits: &str) -> String {
-    format!("every thread of the server waits for something else, with nothing to wake it: in {waits}")
+    format!(
+        "every thread of the server waits for something else, with nothing to wake it: in {waits}"
+    )
 }
 
 /// Reads `len` bytes of answer, or what came until `timeout` or the end.

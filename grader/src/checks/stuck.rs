@@ -149,6 +149,34 @@ pub(crate) fn delivered(stream: &std::net::TcpStream) -> bool {
     ok && queued == 0
 }
 
+/// True when every connection on local `port` in the network namespace of `pid` has
+/// been closed by its client (none established or half-open: the clients' FINs have all
+/// arrived), so the grader's leaving has made all the events it will. False when
+/// `/proc` cannot tell.
+pub(crate) fn all_left(pid: u32, port: u16) -> bool {
+    let mut read = false;
+    for file in ["tcp", "tcp6"] {
+        let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
+            continue;
+        };
+        read = true;
+        let open = table.lines().skip(1).any(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            cols.len() >= 4
+                && matches!(cols[3], "01" | "03")
+                && cols[1]
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| u16::from_str_radix(p, 16).ok())
+                    == Some(port)
+        });
+        if open {
+            return false;
+        }
+    }
+    read
+}
+
 /// The processes of the program `pid`, each with whether it is the program's own (not
 /// the grader's box keeper or its reaper, which only wait): those of its process group,
 /// and every process descended from the group's leader or from `pid` (in a box, the
@@ -309,23 +337,56 @@ mod tests {
             let a: Vec<String> = args.iter().map(|a| format!("0x{a:x}")).collect();
             format!("{nr} {} 0x7ffd 0x7ff5\n", a.join(" "))
         };
-        assert_eq!(untimed_wait(&line(61, [5, 0, 0, 0, 0, 0]), true), Some("waitpid"));
+        assert_eq!(
+            untimed_wait(&line(61, [5, 0, 0, 0, 0, 0]), true),
+            Some("waitpid")
+        );
         assert_eq!(untimed_wait(&line(61, [5, 0, 1, 0, 0, 0]), true), None);
-        assert_eq!(untimed_wait(&line(45, [4, 1, 1024, 0, 0, 0]), true), Some("recv"));
-        assert_eq!(untimed_wait(&line(23, [5, 1, 0, 0, 0, 0]), true), Some("select"));
+        assert_eq!(
+            untimed_wait(&line(45, [4, 1, 1024, 0, 0, 0]), true),
+            Some("recv")
+        );
+        assert_eq!(
+            untimed_wait(&line(23, [5, 1, 0, 0, 0, 0]), true),
+            Some("select")
+        );
         assert_eq!(untimed_wait(&line(23, [5, 1, 0, 0, 0x7ffd, 0]), true), None);
-        assert_eq!(untimed_wait(&line(7, [1, 1, 0xffffffff, 0, 0, 0]), true), Some("poll"));
+        assert_eq!(
+            untimed_wait(&line(7, [1, 1, 0xffffffff, 0, 0, 0]), true),
+            Some("poll")
+        );
         assert_eq!(untimed_wait(&line(7, [1, 1, 100, 0, 0, 0]), true), None);
-        assert_eq!(untimed_wait(&line(232, [3, 1, 1, u64::MAX, 0, 0]), true), Some("epoll_wait"));
+        assert_eq!(
+            untimed_wait(&line(232, [3, 1, 1, u64::MAX, 0, 0]), true),
+            Some("epoll_wait")
+        );
         assert_eq!(untimed_wait(&line(232, [3, 1, 1, 50, 0, 0]), true), None);
-        assert_eq!(untimed_wait(&line(202, [1, 0x89, 0, 0, 0, 0]), true), Some("lock"));
-        assert_eq!(untimed_wait(&line(202, [1, 0x89, 0, 0x7ffd, 0, 0]), true), None);
+        assert_eq!(
+            untimed_wait(&line(202, [1, 0x89, 0, 0, 0, 0]), true),
+            Some("lock")
+        );
+        assert_eq!(
+            untimed_wait(&line(202, [1, 0x89, 0, 0x7ffd, 0, 0]), true),
+            None
+        );
         // Sleeping, accepting, running, or blocked outside a call: never frozen.
-        assert_eq!(untimed_wait(&line(230, [0, 0, 0x7ffd, 0, 0, 0]), false), None);
+        assert_eq!(
+            untimed_wait(&line(230, [0, 0, 0x7ffd, 0, 0, 0]), false),
+            None
+        );
         assert_eq!(untimed_wait(&line(43, [3, 0, 0, 0, 0, 0]), true), None);
-        assert_eq!(untimed_wait(&line(43, [3, 0, 0, 0, 0, 0]), false), Some("accept"));
-        assert_eq!(untimed_wait(&line(128, [0x7f, 0, 0, 8, 0, 0]), true), Some("sigwait"));
-        assert_eq!(untimed_wait(&line(128, [0x7f, 0, 0x7ffd, 8, 0, 0]), true), None);
+        assert_eq!(
+            untimed_wait(&line(43, [3, 0, 0, 0, 0, 0]), false),
+            Some("accept")
+        );
+        assert_eq!(
+            untimed_wait(&line(128, [0x7f, 0, 0, 8, 0, 0]), true),
+            Some("sigwait")
+        );
+        assert_eq!(
+            untimed_wait(&line(128, [0x7f, 0, 0x7ffd, 8, 0, 0]), true),
+            None
+        );
         assert_eq!(untimed_wait("running\n", false), None);
         assert_eq!(untimed_wait("-1 0x7ffd 0x7ff5\n", false), None);
     }
@@ -403,7 +464,11 @@ mod tests {
             let _a = py.connect();
             let _b = py.connect();
             let mut stuck = Stuck::accepting(py.child.id(), py.port);
-            assert!(!py.judged(&mut stuck, WINDOW * 4), "judged stuck: {}", stuck.waits());
+            assert!(
+                !py.judged(&mut stuck, WINDOW * 4),
+                "judged stuck: {}",
+                stuck.waits()
+            );
         }
     }
 
@@ -411,12 +476,16 @@ mod tests {
     /// is not.
     #[test]
     fn idle_is_a_program_that_waits_for_ever() {
-        let forever = Py::start("c, _ = srv.accept()\nwhile True:\n    select.select([srv], [], [])");
+        let forever =
+            Py::start("c, _ = srv.accept()\nwhile True:\n    select.select([srv], [], [])");
         let timed =
             Py::start("c, _ = srv.accept()\nwhile True:\n    select.select([srv], [], [], 0.2)");
         let _a = forever.connect();
         let _b = timed.connect();
-        assert!(forever.judged(&mut Stuck::idle(forever.child.id()), Duration::from_secs(20)));
+        assert!(forever.judged(
+            &mut Stuck::idle(forever.child.id()),
+            Duration::from_secs(20)
+        ));
         assert!(!timed.judged(&mut Stuck::idle(timed.child.id()), WINDOW * 4));
     }
 }

@@ -14,11 +14,11 @@
 //! the grader has written and half-closed everything), and, when the reading asks for it
 //! ([`Reading::until_frozen`]), the wait for an answer the grader will not add to.
 
+use crate::checks::stuck::Stuck;
 use crate::process::deadline::Deadline;
 use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use crate::checks::stuck::Stuck;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +28,18 @@ pub(crate) const STALL: Duration = Duration::from_secs(5);
 
 thread_local! {
     static SERVER: Cell<Option<u32>> = const { Cell::new(None) };
+    static FIRST_BYTE: Cell<Option<Duration>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with the probes of this thread giving up on an answer that has not begun
+/// after `bound` of quiet on the clock (when shorter than the reading's own stall): for a
+/// session that only asks whether a process that served a case still serves (see
+/// [`crate::session`]), never for a verdict, so the clock is enough.
+pub(crate) fn first_byte_within<T>(bound: Option<Duration>, f: impl FnOnce() -> T) -> T {
+    let before = FIRST_BYTE.with(|s| s.replace(bound));
+    let out = f();
+    FIRST_BYTE.with(|s| s.set(before));
+    out
 }
 
 /// Runs `f` with the probes of this thread talking to process `pid` (the server's main
@@ -316,8 +328,15 @@ fn read_until(
         let (passed, left) = match eof_deadline.as_mut() {
             Some(eof) => (eof.passed(), eof.remaining()),
             None if quiet_for >= NOTICE => {
+                let first = FIRST_BYTE
+                    .with(Cell::get)
+                    .filter(|_| ex.received.is_empty());
                 let q = quiet.get_or_insert_with(|| server_wait(reading.stall));
-                (q.passed(), q.remaining())
+                match first {
+                    Some(first) if quiet_for >= first => (true, Duration::ZERO),
+                    Some(first) => (q.passed(), q.remaining().min(first - quiet_for)),
+                    None => (q.passed(), q.remaining()),
+                }
             }
             None => (false, NOTICE - quiet_for),
         };

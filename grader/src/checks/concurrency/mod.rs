@@ -74,9 +74,8 @@ pub(crate) fn concurrent(ctx: &CheckCtx, opts: LaunchOpts, idle: usize, advice: 
         }
     };
     // Its waits count the server's time, and end when it can never answer.
-    let asked = crate::probe::tcp::talking_to(Some(pid), || {
-        grader_clients::ask(&probe, message, ANSWER)
-    });
+    let asked =
+        crate::probe::tcp::talking_to(Some(pid), || grader_clients::ask(&probe, message, ANSWER));
     match asked {
         Ok(()) => Outcome::pass(format!(
             "while {} connected and idle, a {} was served in {} ms",
