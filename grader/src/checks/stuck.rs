@@ -98,6 +98,11 @@ impl Stuck {
         said
     }
 
+    /// The program's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// What the program's threads wait for, in words: "waitpid(), recv()".
     pub(crate) fn waits(&self) -> String {
         let mut names = self.waits.clone();
@@ -138,15 +143,52 @@ impl Stuck {
     }
 }
 
-/// True when everything written on `stream` has reached the peer's kernel (nothing unsent
-/// or unacknowledged, the FIN of a half-close included): the events it makes have
-/// happened.
-pub(crate) fn delivered(stream: &std::net::TcpStream) -> bool {
+/// True when nothing is on its way on the grader's connection `stream` to the server
+/// `pid`, either way: everything the grader wrote has reached the server's kernel
+/// (nothing unsent or unacknowledged, the FIN of a half-close included), and everything
+/// the server wrote has reached the grader's (its side has nothing unacknowledged, so
+/// it waits for no room to write). The events the connection makes have all happened.
+pub(crate) fn delivered(pid: u32, stream: &std::net::TcpStream) -> bool {
     use std::os::fd::AsRawFd;
     let mut queued: libc::c_int = 0;
     // SAFETY: TIOCOUTQ writes one int.
     let ok = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut queued) } == 0;
-    ok && queued == 0
+    let (Ok(ours), Ok(theirs)) = (stream.local_addr(), stream.peer_addr()) else {
+        return false;
+    };
+    ok && queued == 0 && server_sent_all(pid, theirs.port(), ours.port())
+}
+
+/// True when the server side of the connection between local `port` and remote `peer`
+/// (in the network namespace of `pid`) has nothing unacknowledged (`tx_queue` 0), or is
+/// gone; false when `/proc` cannot tell.
+fn server_sent_all(pid: u32, port: u16, peer: u16) -> bool {
+    let port_of = |a: &str| {
+        a.rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok())
+    };
+    let mut read = false;
+    for file in ["tcp", "tcp6"] {
+        let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
+            continue;
+        };
+        read = true;
+        for line in table.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() < 5 || port_of(cols[1]) != Some(port) || port_of(cols[2]) != Some(peer) {
+                continue;
+            }
+            let tx = cols[4]
+                .split(':')
+                .next()
+                .and_then(|t| u32::from_str_radix(t, 16).ok());
+            if tx != Some(0) {
+                return false;
+            }
+        }
+    }
+    read
 }
 
 /// True when every connection on local `port` in the network namespace of `pid` has
@@ -154,23 +196,37 @@ pub(crate) fn delivered(stream: &std::net::TcpStream) -> bool {
 /// arrived), so the grader's leaving has made all the events it will. False when
 /// `/proc` cannot tell.
 pub(crate) fn all_left(pid: u32, port: u16) -> bool {
+    none_on_port(pid, port, &["01", "03"])
+}
+
+/// True when no connection on local `port` (in the network namespace of `pid`) is still
+/// being set up (`SYN_RECV`: the client's last handshake segment has not arrived), so
+/// every client the grader connected has reached the server's backlog or the server.
+/// False when `/proc` cannot tell.
+pub(crate) fn settled(pid: u32, port: u16) -> bool {
+    none_on_port(pid, port, &["03"])
+}
+
+/// True when `/proc/PID/net/tcp{,6}` shows no connection on local `port` in one of
+/// `states` (hex state codes).
+fn none_on_port(pid: u32, port: u16, states: &[&str]) -> bool {
     let mut read = false;
     for file in ["tcp", "tcp6"] {
         let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
             continue;
         };
         read = true;
-        let open = table.lines().skip(1).any(|line| {
+        let found = table.lines().skip(1).any(|line| {
             let cols: Vec<&str> = line.split_whitespace().collect();
             cols.len() >= 4
-                && matches!(cols[3], "01" | "03")
+                && states.contains(&cols[3])
                 && cols[1]
                     .rsplit(':')
                     .next()
                     .and_then(|p| u16::from_str_radix(p, 16).ok())
                     == Some(port)
         });
-        if open {
+        if found {
             return false;
         }
     }
@@ -327,7 +383,7 @@ pub(crate) fn untimed_wait(line: &str, accepting: bool) -> Option<&'static str> 
 mod tests {
     use super::*;
     use std::io::Write;
-    use std::net::{TcpListener, TcpStream};
+    use std::net::TcpStream;
     use std::os::unix::process::CommandExt;
     use std::process::{Child, Command, Stdio};
 
@@ -430,7 +486,9 @@ mod tests {
 
     impl Drop for Py {
         fn drop(&mut self) {
-            let _ = self.child.kill();
+            // The whole group: a pre-fork pool's workers too.
+            // SAFETY: signals the process group this test started.
+            unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
             let _ = self.child.wait();
         }
     }

@@ -308,9 +308,9 @@ fn read_until(
             eof_deadline = Some(server_wait(reading.eof_timeout));
         }
         let still = writer.is_none_or(|(_, _, done)| done.load(Ordering::SeqCst));
-        if still && (complete || reading.until_frozen) && crate::checks::stuck::delivered(stream) {
+        if still && (complete || reading.until_frozen) {
             if let Some(stuck) = stuck.as_mut() {
-                if stuck.certain() {
+                if crate::checks::stuck::delivered(stuck.pid(), stream) && stuck.certain() {
                     ex.timed_out = true;
                     ex.frozen = Some(stuck.waits());
                     return ex;
@@ -355,6 +355,8 @@ fn read_until(
             }
             Ok(n) => {
                 (last_progress, quiet) = (Instant::now(), None);
+                // Progress: the server must be seen frozen afresh.
+                stuck = SERVER.with(Cell::get).map(Stuck::idle);
                 let at = ex.received.len();
                 ex.received.extend_from_slice(&buf[..n]);
                 if let Some(expected) = &reading.expected {

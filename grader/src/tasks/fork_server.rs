@@ -8,7 +8,7 @@ use crate::checks::served;
 use crate::checks::inspect::{self, family, poll_until, Family};
 use crate::checks::grader_clients;
 use crate::checks::lingering;
-use crate::checks::stuck::Stuck;
+use crate::checks::stuck::{self, Stuck};
 use crate::task::{Concurrency, TaskDef};
 
 use std::time::Duration;
@@ -82,7 +82,7 @@ fn child_per_client(ctx: &CheckCtx) -> Outcome {
         if f.live >= CLIENTS {
             Some(true)
         } else {
-            stuck.certain().then_some(false)
+            (stuck::settled(pid, addr.port()) && stuck.certain()).then_some(false)
         }
     });
     let within = match enough {
@@ -127,7 +127,10 @@ fn reaps_children(ctx: &CheckCtx) -> Outcome {
         .filter_map(|_| grader_clients::connect(pid, addr).ok())
         .collect();
     let mut stuck = Stuck::idle(pid);
-    poll_until(SPAWN, || (look().live >= group.len() || stuck.certain()).then_some(()));
+    poll_until(SPAWN, || {
+        let never = stuck::settled(pid, addr.port()) && stuck.certain();
+        (look().live >= group.len() || never).then_some(())
+    });
     // Clients that leave at the same moment, while the parent cannot run: their children
     // end together and their SIGCHLDs merge into one, so that a handler that reaps one
     // child per signal leaves zombies behind.

@@ -68,12 +68,17 @@ fn single_thread(ctx: &CheckCtx) -> Outcome {
         Err(o) => return o,
     };
     let sampler = ThreadSampler::start(pid);
+    // A server that can never accept or answer them (see `checks::stuck`) is known at
+    // once: its threads and processes can no longer change either.
     let connected: Vec<_> = (0..CLIENTS)
-        .filter_map(|_| grader_clients::connect(pid, addr).ok())
+        .filter_map(|_| grader_clients::connect_now(pid, addr).ok())
         .collect();
     let mut processes = 0;
     for (i, c) in connected.iter().enumerate() {
-        let served = grader_clients::served(c, format!("client {}\n", i + 1).as_bytes(), ANSWER);
+        let message = format!("client {}\n", i + 1);
+        let served = crate::probe::tcp::talking_to(Some(pid), || {
+            grader_clients::served(c, message.as_bytes(), ANSWER)
+        });
         processes = processes.max(family(pid).map_or(0, |f| f.live + f.zombies));
         if served.is_err() {
             break;

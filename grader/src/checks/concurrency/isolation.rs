@@ -191,7 +191,10 @@ fn ask_watching(
             };
             return (verdict, elsewhere);
         }
-        if crate::checks::stuck::delivered(&streams[who]) && stuck.certain() {
+        if !part.received.is_empty() {
+            stuck = Stuck::idle(pid); // progress: to be seen frozen afresh
+        }
+        if crate::checks::stuck::delivered(pid, &streams[who]) && stuck.certain() {
             ex.frozen = Some(stuck.waits());
         }
         if Instant::now() >= deadline || ex.frozen.is_some() {
