@@ -159,6 +159,25 @@ pub(crate) fn delivered(pid: u32, stream: &std::net::TcpStream) -> bool {
     ok && queued == 0 && server_sent_all(pid, theirs.port(), ours.port())
 }
 
+/// True when nothing waits unread on the grader's `stream` (no byte, no EOF): asked
+/// after the server was found frozen, it shows that nothing the server sent before is
+/// still to be read (a grader starved of CPU may not have read an answer that came
+/// before the server fell asleep, waiting for the next request).
+pub(crate) fn nothing_unread(stream: &std::net::TcpStream) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut byte = 0u8;
+    // SAFETY: peeks at most one byte into `byte`.
+    let n = unsafe {
+        libc::recv(
+            stream.as_raw_fd(),
+            (&mut byte as *mut u8).cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::WouldBlock
+}
+
 /// True when the server side of the connection between local `port` and remote `peer`
 /// (in the network namespace of `pid`) has nothing unacknowledged (`tx_queue` 0), or is
 /// gone; false when `/proc` cannot tell.

@@ -310,7 +310,12 @@ fn read_until(
         let still = writer.is_none_or(|(_, _, done)| done.load(Ordering::SeqCst));
         if still && (complete || reading.until_frozen) {
             if let Some(stuck) = stuck.as_mut() {
-                if crate::checks::stuck::delivered(stuck.pid(), stream) && stuck.certain() {
+                // Frozen since before the look, then nothing on its way and nothing
+                // unread: nothing can come.
+                if stuck.certain()
+                    && crate::checks::stuck::delivered(stuck.pid(), stream)
+                    && crate::checks::stuck::nothing_unread(stream)
+                {
                     ex.timed_out = true;
                     ex.frozen = Some(stuck.waits());
                     return ex;
