@@ -549,6 +549,29 @@ mod tests {
         }
     }
 
+    /// An answer or an EOF waiting unread on the grader's socket is seen: the server may
+    /// have sent it before it fell asleep.
+    #[test]
+    fn what_waits_unread_is_seen() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut theirs, _) = listener.accept().unwrap();
+        assert!(nothing_unread(&ours));
+        theirs.write_all(b"A").unwrap();
+        let arrived = crate::checks::inspect::poll_until(Duration::from_secs(5), || {
+            (!nothing_unread(&ours)).then_some(())
+        });
+        assert!(arrived.is_some());
+        let mut byte = [0u8; 1];
+        std::io::Read::read_exact(&mut &ours, &mut byte).unwrap();
+        assert!(nothing_unread(&ours));
+        drop(theirs);
+        let eof = crate::checks::inspect::poll_until(Duration::from_secs(5), || {
+            (!nothing_unread(&ours)).then_some(())
+        });
+        assert!(eof.is_some(), "an EOF waiting is something unread");
+    }
+
     /// `idle`: a select loop that forgot a client is stuck; one that polls with a timeout
     /// is not.
     #[test]
