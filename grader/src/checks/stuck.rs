@@ -26,7 +26,9 @@
 //! in between, however loaded the machine (a busy machine only makes the verdict later).
 //! The kernel wakes a thread when the event happens, when data, an EOF or a connection
 //! reaches its socket; what the grader sent has reached it once the grader's socket has
-//! nothing left unacknowledged ([`delivered`]), which the waits check first.
+//! nothing left unacknowledged ([`delivered`]), and nothing the server sent before it
+//! fell asleep is still unread on it ([`nothing_unread`]): the waits check both once the
+//! program is found frozen.
 //!
 //! Two questions use it: [`Stuck::accepting`], a client waits in the listen backlog and
 //! no thread can ever accept it (no thread is in `accept()`); [`Stuck::idle`], the
