@@ -308,12 +308,19 @@ impl<'a> Server<'a> {
     }
 
     /// Runs `case` on the current process, the probe's waits on it counting its time.
+    /// When a silent answer would only make the case run again on a fresh process (a
+    /// `tcp-upper` process that served a case, not yet known to be one-shot), the answer
+    /// must begin within [`ONE_SHOT_SILENCE`] (see there).
     fn talk<T>(
         &mut self,
         case: &mut impl FnMut(SocketAddr) -> Result<T, CaseError>,
     ) -> Result<T, CaseError> {
         let pid = self.program.as_ref().map(Program::pid);
-        crate::probe::tcp::talking_to(pid, || case(self.addr()))
+        let retried = self.used && !self.one_shot && one_shot_allowed(self.ctx);
+        let first = retried.then_some(ONE_SHOT_SILENCE);
+        crate::probe::tcp::talking_to(pid, || {
+            crate::probe::tcp::first_byte_within(first, || case(self.addr()))
+        })
     }
 
     /// Starts a process when there is none, it ended, or (one-shot) it served a case.
@@ -335,6 +342,16 @@ impl<'a> Server<'a> {
         }
     }
 }
+
+/// How long (on the clock) a `tcp-upper` process that served a case may stay silent to
+/// the next before it is taken for a one-shot server, gone or stuck with its last client:
+/// SPEC `eof`'s close deadline (a server closes its client within 2 s of the client
+/// leaving, and one that serves clients one after another then takes the next). This
+/// decides only where the case runs, never its verdict: a silent case runs again on a
+/// fresh process, with every deadline whole and counted in that process's time, and that
+/// run is the verdict; a multi-client server slowed by a busy machine and taken for
+/// one-shot only costs a process start per case.
+const ONE_SHOT_SILENCE: Duration = crate::checks::stream::CLOSE;
 
 /// Only a task marked one-shot (`tcp-upper`) may serve one client and exit (SPEC
 /// section 3); the concurrent servers serve many clients, forever.

@@ -5,6 +5,7 @@
 //! only a second later, so connecting blindly would make every check of a correct server
 //! slow, and its timing depend on load.
 
+use crate::checks::stuck::Stuck;
 use crate::escape;
 use crate::gen::upper;
 use crate::probe::tcp::{self, Reading};
@@ -39,13 +40,39 @@ pub(crate) fn connect(pid: u32, addr: SocketAddr) -> std::io::Result<TcpStream> 
     tcp::connect(addr, CONNECT)
 }
 
+/// [`connect`] for a client the server must accept now (SPEC: the clients connected
+/// before it are within what it must serve at once): when the backlog has no room and
+/// the server can certainly never accept the clients waiting in it ([`Stuck`]), the
+/// error says so at once instead of waiting for the kernel's SYN retries to give up.
+pub(crate) fn connect_now(pid: u32, addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let mut stuck = Stuck::accepting(pid, addr.port());
+    let room = crate::checks::inspect::poll_until(ROOM, || {
+        if has_room(queue(pid, addr.port())) {
+            Some(true)
+        } else {
+            stuck.certain().then_some(false)
+        }
+    });
+    if room == Some(false) {
+        let waiting = queue(pid, addr.port()).map_or(0, |q| q.queued);
+        return Err(std::io::Error::other(format!(
+            "its listen backlog was full ({waiting} waiting) and the server can never accept them: {}",
+            never(&stuck.waits())
+        )));
+    }
+    tcp::connect(addr, CONNECT)
+}
+
 /// Waits until the server `pid` has accepted every connection waiting in its backlog;
-/// false when some still wait after `timeout` (or `/proc` cannot tell).
+/// false when some still wait after `timeout` (or `/proc` cannot tell), or as soon as
+/// the server can certainly never accept them ([`Stuck`]).
 pub(crate) fn all_accepted(pid: u32, port: u16, timeout: Duration) -> bool {
-    crate::checks::inspect::poll_until(timeout, || {
-        queue(pid, port).and_then(|q| (q.queued == 0).then_some(()))
+    let mut stuck = Stuck::accepting(pid, port);
+    crate::checks::inspect::poll_until(timeout, || match queue(pid, port) {
+        Some(q) if q.queued == 0 => Some(true),
+        _ => stuck.certain().then_some(false),
     })
-    .is_some()
+    .unwrap_or(false)
 }
 
 /// Sends `data` and waits for its upper-case. The error says what came instead, to be
@@ -80,12 +107,22 @@ pub(crate) fn send(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result
         .map_err(|e| format!("could not be sent ({e})"))
 }
 
+/// Why a server that [`Stuck`] judged can never go on: "every thread of the server waits
+/// for something else, with nothing to wake it: in waitpid(), recv()".
+pub(crate) fn never(waits: &str) -> String {
+    format!(
+        "every thread of the server waits for something else, with nothing to wake it: in {waits}"
+    )
+}
+
 /// Reads `len` bytes of answer, or what came until `timeout` (of the server's time, when
-/// the thread talks to a known server: [`tcp::talking_to`]) or the end.
+/// the thread talks to a known server: [`tcp::talking_to`]) or the end (or until the
+/// server can never answer, [`Reading::until_frozen`]).
 fn answer(stream: &TcpStream, len: usize, timeout: Duration) -> tcp::Exchange {
     // The whole deadline is for the answer to start: no shorter stall limit.
     let reading = Reading {
         stall: timeout,
+        until_frozen: true,
         ..Reading::exact(len, timeout)
     };
     tcp::await_answer(stream, &reading)
@@ -103,6 +140,9 @@ pub(crate) fn judge(expected: &[u8], ex: &tcp::Exchange, timeout: Duration) -> R
     if ex.received.is_empty() {
         if ex.eof || ex.read_error.is_some() {
             return Err(format!("got no answer: the connection was closed{ending}"));
+        }
+        if let Some(waits) = &ex.frozen {
+            return Err(format!("got no answer, and never will: {}", never(waits)));
         }
         return Err(format!("got no answer within {} s", timeout.as_secs_f64()));
     }

@@ -19,5 +19,6 @@ pub(crate) mod printed;
 pub(crate) mod served;
 pub(crate) mod slow_reader;
 pub(crate) mod stream;
+pub(crate) mod stuck;
 pub(crate) mod student_client;
 pub(crate) mod threads;

@@ -114,11 +114,15 @@ fn judge(
         });
     }
     if reading.until_eof && !ex.eof {
-        let why = ex.read_error.clone().unwrap_or_else(|| {
-            format!(
+        let why = ex.read_error.clone().unwrap_or_else(|| match &ex.frozen {
+            // Known before the deadline (see `checks::stuck`).
+            Some(waits) => format!(
+                "it was still open, and would stay open for ever: every thread of the server waits, with nothing to wake it, in {waits}"
+            ),
+            None => format!(
                 "it was still open {} s after the last answer byte",
                 reading.eof_timeout.as_secs()
-            )
+            ),
         });
         return Err(CaseError::answered(format!(
             "every answer arrived, but after the client half-closed (shutdown(SHUT_WR)) the server did not close the connection: {why}. When recv() returns b\"\", close the connection (a fork server's parent must also close its copy)"

@@ -20,6 +20,11 @@ pub(crate) fn talking_to<T>(pid: Option<u32>, f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// The server this thread talks to, if a check named one.
+pub(crate) fn server() -> Option<u32> {
+    SERVER.with(Cell::get)
+}
+
 /// A wait of `bound` on the server this thread talks to (wall clock when none is known).
 pub(crate) fn server_wait(bound: Duration) -> Deadline {
     match SERVER.with(Cell::get) {

@@ -11,19 +11,40 @@
 //! silence nor read early (which would drain its buffers before the EOF that `eof` wants
 //! it to see with answers still pending). Before a wait ends in "nothing came", what has
 //! arrived by then is read: the grader's own thread may be the one that was starved.
+//! Two of those waits also end as soon as the server can certainly never go on
+//! ([`crate::checks::stuck`]): the wait for the server to close after the answer (once
+//! the grader has written and half-closed everything), and, when the reading asks for it
+//! ([`Reading::until_frozen`]), the wait for an answer the grader will not add to.
 
+use crate::checks::stuck::Stuck;
 use crate::process::deadline::{Deadline, BACKSTOP};
+use std::cell::Cell;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Default for [`Reading::stall`]: seconds without a byte on loopback mean "never".
 pub(crate) const STALL: Duration = Duration::from_secs(5);
 
-use super::server::server_wait;
 pub(crate) use super::server::talking_to;
+use super::server::{server, server_wait};
+
+thread_local! {
+    static FIRST_BYTE: Cell<Option<Duration>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with the probes of this thread giving up on an answer that has not begun
+/// after `bound` of quiet on the clock (when shorter than the reading's own stall): for a
+/// session that only asks whether a process that served a case still serves (see
+/// [`crate::session`]), never for a verdict, so the clock is enough.
+pub(crate) fn first_byte_within<T>(bound: Option<Duration>, f: impl FnOnce() -> T) -> T {
+    let before = FIRST_BYTE.with(|s| s.replace(bound));
+    let out = f();
+    FIRST_BYTE.with(|s| s.set(before));
+    out
+}
 
 /// Quiet shorter than this is not yet timed against the server (saves reading `/proc` on
 /// every pause of a flowing stream); it is grace on top of the bound.
@@ -65,6 +86,10 @@ pub(crate) struct Reading {
     /// The answer expected, when known: reading stops at the first byte that differs from
     /// it (the verdict is certain then; waiting for more would only wait out a deadline).
     pub expected: Option<Arc<[u8]>>,
+    /// The wait for the answer also ends when the server can certainly never send it
+    /// ([`crate::checks::stuck`]): for a caller that wrote everything before reading and
+    /// stays still while it reads.
+    pub until_frozen: bool,
 }
 
 /// How long a held reader waits for a writer that makes no progress (a server that
@@ -84,6 +109,7 @@ impl Reading {
             window: None,
             hold: false,
             expected: None,
+            until_frozen: false,
         }
     }
 
@@ -111,6 +137,9 @@ pub(crate) struct Exchange {
     pub wrong: bool,
     /// Bytes written before writing stopped.
     pub written: usize,
+    /// The wait ended early because the server can never go on: what its threads wait
+    /// in, for ever ("waitpid(), recv()").
+    pub frozen: Option<String>,
 }
 
 impl Exchange {
@@ -124,6 +153,10 @@ impl Exchange {
             parts.push(format!("reading failed ({e})"));
         } else if self.eof {
             parts.push("then the server closed the connection".to_string());
+        } else if let Some(waits) = &self.frozen {
+            parts.push(format!(
+                "then nothing more came, and nothing can: every thread of the server waits for ever, in {waits}"
+            ));
         } else if self.timed_out {
             parts.push("then nothing more came before the deadline".to_string());
         } else if self.wrong {
@@ -172,8 +205,9 @@ pub(crate) fn exchange(
     // clock starts again there, so a writer slowed by a loaded machine is not taken for a
     // silent server.
     let wrote = AtomicU64::new(0);
+    let finished = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        let wrote = &wrote;
+        let (wrote, finished) = (&wrote, &finished);
         let writer = scope.spawn(move || {
             let mut out = stream;
             let mut written = 0usize;
@@ -190,12 +224,13 @@ pub(crate) fn exchange(
             if half_close {
                 let _ = stream.shutdown(Shutdown::Write);
             }
+            finished.store(true, Ordering::SeqCst);
             (written, None)
         });
         if reading.hold {
             hold(wrote, || writer.is_finished(), &mut whole);
         }
-        let mut ex = read_until(stream, reading, &mut whole, Some((start, wrote)));
+        let mut ex = read_until(stream, reading, &mut whole, Some((start, wrote, finished)));
         if ex.received.len() < reading.expect && !writer.is_finished() {
             // The answer will not come: unblock a writer stuck on a server that stopped
             // reading. (A complete answer means the writer is done or about to return, and
@@ -247,7 +282,7 @@ fn read_until(
     stream: &TcpStream,
     reading: &Reading,
     whole: &mut Deadline,
-    writer: Option<(Instant, &AtomicU64)>,
+    writer: Option<(Instant, &AtomicU64, &AtomicBool)>,
 ) -> Exchange {
     let mut ex = Exchange::default();
     let mut input = stream;
@@ -258,6 +293,8 @@ fn read_until(
     // The server's time since it last made progress, once the quiet was noticed.
     let mut quiet: Option<Deadline> = None;
     let mut writer_at = 0u64;
+    // Whether the server can never go on, once the grader stays still.
+    let mut stuck = server().map(Stuck::idle);
     loop {
         let complete = ex.received.len() >= reading.expect;
         if complete && !reading.until_eof {
@@ -266,7 +303,22 @@ fn read_until(
         if complete && eof_deadline.is_none() {
             eof_deadline = Some(server_wait(reading.eof_timeout));
         }
-        if let Some((_, at)) = writer {
+        let still = writer.is_none_or(|(_, _, done)| done.load(Ordering::SeqCst));
+        if still && (complete || reading.until_frozen) {
+            if let Some(stuck) = stuck.as_mut() {
+                // Frozen since before the look, then nothing on its way and nothing
+                // unread: nothing can come.
+                if stuck.certain()
+                    && crate::checks::stuck::delivered(stuck.pid(), stream)
+                    && crate::checks::stuck::nothing_unread(stream)
+                {
+                    ex.timed_out = true;
+                    ex.frozen = Some(stuck.waits());
+                    return ex;
+                }
+            }
+        }
+        if let Some((_, at, _)) = writer {
             let at = at.load(Ordering::Relaxed);
             if at != writer_at {
                 (writer_at, last_progress, quiet) = (at, Instant::now(), None);
@@ -280,8 +332,15 @@ fn read_until(
         let (passed, left) = match eof_deadline.as_mut() {
             Some(eof) => (over, eof.remaining()),
             None if quiet_for >= NOTICE => {
+                let first = FIRST_BYTE
+                    .with(Cell::get)
+                    .filter(|_| ex.received.is_empty());
                 let q = quiet.get_or_insert_with(|| server_wait(reading.stall));
-                (q.passed(), q.remaining())
+                match first {
+                    Some(first) if quiet_for >= first => (true, Duration::ZERO),
+                    Some(first) => (q.passed(), q.remaining().min(first - quiet_for)),
+                    None => (q.passed(), q.remaining()),
+                }
             }
             None => (false, NOTICE - quiet_for),
         };
@@ -313,6 +372,8 @@ fn read_until(
                     return ex;
                 }
                 (last_progress, quiet) = (Instant::now(), None);
+                // Progress: the server must be seen frozen afresh.
+                stuck = server().map(Stuck::idle);
                 since_pause += n;
                 if reading.slow && since_pause >= 128 * 1024 {
                     since_pause = 0;

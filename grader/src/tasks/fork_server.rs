@@ -8,6 +8,7 @@ use crate::checks::served;
 use crate::checks::inspect::{self, family, poll_until, Family};
 use crate::checks::grader_clients;
 use crate::checks::lingering;
+use crate::checks::stuck::{self, Stuck};
 use crate::task::{Concurrency, TaskDef};
 
 use std::time::Duration;
@@ -61,7 +62,7 @@ fn child_per_client(ctx: &CheckCtx) -> Outcome {
     };
     let mut connected = Vec::new();
     for i in 0..CLIENTS {
-        match grader_clients::connect(pid, addr) {
+        match grader_clients::connect_now(pid, addr) {
             Ok(s) => connected.push(s),
             Err(e) => {
                 return Outcome::fail(format!(
@@ -73,22 +74,34 @@ fn child_per_client(ctx: &CheckCtx) -> Outcome {
         }
     }
     let mut most = 0;
+    // A server that can never go on (see `checks::stuck`) forks no more: known at once.
+    let mut stuck = Stuck::idle(pid);
     let enough = poll_until(SPAWN, || {
         let f = family(pid).ok()?;
         most = most.max(f.live);
-        (f.live >= CLIENTS).then_some(())
+        if f.live >= CLIENTS {
+            Some(true)
+        } else {
+            (stuck::settled(pid, addr.port()) && stuck.certain()).then_some(false)
+        }
     });
-    match enough {
-        Some(()) => Outcome::pass(format!(
-            "{CLIENTS} clients connected, {most} live child processes"
-        )),
-        None => Outcome::fail(format!(
-            "while {CLIENTS} clients were connected, the server had at most {} within {} s{}: a fork server forks one child per client, right after accept(), and the parent goes back to accept() at once",
-            children(most, "live child process", "live child processes"),
-            SPAWN.as_secs(),
-            ending(&mut server)
-        )),
-    }
+    let within = match enough {
+        Some(true) => {
+            return Outcome::pass(format!(
+                "{CLIENTS} clients connected, {most} live child processes"
+            ))
+        }
+        Some(false) => format!(
+            ", and could never fork more ({})",
+            grader_clients::never(&stuck.waits())
+        ),
+        None => format!(" within {} s", SPAWN.as_secs()),
+    };
+    Outcome::fail(format!(
+        "while {CLIENTS} clients were connected, the server had at most {}{within}{}: a fork server forks one child per client, right after accept(), and the parent goes back to accept() at once",
+        children(most, "live child process", "live child processes"),
+        ending(&mut server)
+    ))
 }
 
 /// "no live child process", "1 live child process", "2 live child processes".
@@ -113,7 +126,11 @@ fn reaps_children(ctx: &CheckCtx) -> Outcome {
     let group: Vec<_> = (0..CLIENTS)
         .filter_map(|_| grader_clients::connect(pid, addr).ok())
         .collect();
-    poll_until(SPAWN, || (look().live >= group.len()).then_some(()));
+    let mut stuck = Stuck::idle(pid);
+    poll_until(SPAWN, || {
+        let never = stuck::settled(pid, addr.port()) && stuck.certain();
+        (look().live >= group.len() || never).then_some(())
+    });
     // Clients that leave at the same moment, while the parent cannot run: their children
     // end together and their SIGCHLDs merge into one, so that a handler that reaps one
     // child per signal leaves zombies behind.

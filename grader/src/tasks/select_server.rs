@@ -8,6 +8,7 @@ use crate::checks::served;
 use crate::checks::inspect::{self, count, family, plural, poll_until, ThreadSampler};
 use crate::checks::grader_clients;
 use crate::checks::slow_reader;
+use crate::checks::stuck::{self, Stuck};
 use crate::procfs;
 use crate::task::{Concurrency, TaskDef};
 
@@ -67,12 +68,17 @@ fn single_thread(ctx: &CheckCtx) -> Outcome {
         Err(o) => return o,
     };
     let sampler = ThreadSampler::start(pid);
+    // A server that can never accept or answer them (see `checks::stuck`) is known at
+    // once: its threads and processes can no longer change either.
     let connected: Vec<_> = (0..CLIENTS)
-        .filter_map(|_| grader_clients::connect(pid, addr).ok())
+        .filter_map(|_| grader_clients::connect_now(pid, addr).ok())
         .collect();
     let mut processes = 0;
     for (i, c) in connected.iter().enumerate() {
-        let served = grader_clients::served(c, format!("client {}\n", i + 1).as_bytes(), ANSWER);
+        let message = format!("client {}\n", i + 1);
+        let served = crate::probe::tcp::talking_to(Some(pid), || {
+            grader_clients::served(c, message.as_bytes(), ANSWER)
+        });
         processes = processes.max(family(pid).map_or(0, |f| f.live + f.zombies));
         if served.is_err() {
             break;
@@ -127,17 +133,30 @@ fn no_fd_leak(ctx: &CheckCtx) -> Outcome {
         }
     }
     let mut now = before;
+    // Once every client's leaving has reached the server and it can never go on (see
+    // `checks::stuck`), its descriptors can no longer change: known at once.
+    let mut stuck = Stuck::idle(pid);
     let closed = poll_until(CLOSE, || {
         now = procfs::fd_count(pid).ok()?;
-        (now <= before + FD_SLACK).then_some(())
+        if now <= before + FD_SLACK {
+            Some(true)
+        } else {
+            (stuck::all_left(pid, addr.port()) && stuck.certain()).then_some(false)
+        }
     });
-    match closed {
-        Some(()) => Outcome::pass(format!(
-            "{before} open descriptors before {CYCLES} clients came and left, {now} after"
-        )),
-        None => Outcome::fail(format!(
-            "after {CYCLES} clients came and left one after another, the server had {now} open descriptors, {before} before they came ({} s later): close each client's socket when recv() returns b\"\", and forget it (remove it from the lists you give select())",
-            CLOSE.as_secs()
-        )),
-    }
+    let when = match closed {
+        Some(true) => {
+            return Outcome::pass(format!(
+                "{before} open descriptors before {CYCLES} clients came and left, {now} after"
+            ))
+        }
+        Some(false) => format!(
+            "and would keep them for ever: {}",
+            grader_clients::never(&stuck.waits())
+        ),
+        None => format!("{} s later", CLOSE.as_secs()),
+    };
+    Outcome::fail(format!(
+        "after {CYCLES} clients came and left one after another, the server had {now} open descriptors, {before} before they came ({when}): close each client's socket when recv() returns b\"\", and forget it (remove it from the lists you give select())"
+    ))
 }

@@ -8,6 +8,7 @@ use crate::checks::concurrency::ending;
 use crate::checks::served;
 use crate::checks::inspect::{self, count, poll_until};
 use crate::checks::grader_clients;
+use crate::checks::stuck::{self, Stuck};
 use crate::procfs;
 use crate::session::Server;
 use crate::task::{Concurrency, TaskDef};
@@ -73,19 +74,42 @@ fn with_clients<'a>(ctx: &'a CheckCtx<'a>) -> Result<(Server<'a>, usize, Vec<Tcp
 }
 
 /// Polls the thread count of `pid` until `done` says so; returns the last count and the
-/// largest seen, and whether `done` held.
+/// largest seen, and whether `done` held. The wait ends early, with what its threads wait
+/// in, when the server can never go on ([`Stuck`]) once `calm` says the grader's clients
+/// have made every event they will (their connections set up, or closed): its thread
+/// count can no longer change.
 fn watch_threads(
     pid: u32,
     timeout: Duration,
     done: impl Fn(usize) -> bool,
-) -> (usize, usize, bool) {
+    calm: impl Fn() -> bool,
+) -> (usize, usize, Result<(), Option<String>>) {
     let (mut last, mut most) = (0, 0);
+    let mut stuck = Stuck::idle(pid);
     let held = poll_until(timeout, || {
         last = procfs::threads(pid).ok()?;
         most = most.max(last);
-        done(last).then_some(())
+        if done(last) {
+            Some(true)
+        } else {
+            (calm() && stuck.certain()).then_some(false)
+        }
     });
-    (last, most, held.is_some())
+    let held = match held {
+        Some(true) => Ok(()),
+        Some(false) => Err(Some(stuck.waits())),
+        None => Err(None),
+    };
+    (last, most, held)
+}
+
+/// ", and can never start more (...)" when the wait ended on [`Stuck`], else " within
+/// N s" (`timeout`).
+fn never_or_within(frozen: &Option<String>, timeout: Duration) -> String {
+    match frozen {
+        Some(waits) => format!(", and can never have more ({})", grader_clients::never(waits)),
+        None => format!(" within {} s", timeout.as_secs()),
+    }
 }
 
 /// `thread-per-client`: with [`CLIENTS`] clients connected, at least as many threads more
@@ -95,18 +119,22 @@ fn thread_per_client(ctx: &CheckCtx) -> Outcome {
         Ok(v) => v,
         Err(o) => return o,
     };
-    let pid = server.program().pid();
-    let (_, most, held) = watch_threads(pid, SPAWN, |n| n >= before + CLIENTS);
-    if held {
-        return Outcome::pass(format!(
-            "{} before the clients came, {most} with {CLIENTS} clients connected",
-            count(before, "thread")
-        ));
-    }
+    let (pid, port) = (server.program().pid(), server.port());
+    let settled = || stuck::settled(pid, port);
+    let (_, most, held) = watch_threads(pid, SPAWN, |n| n >= before + CLIENTS, settled);
+    let frozen = match held {
+        Ok(()) => {
+            return Outcome::pass(format!(
+                "{} before the clients came, {most} with {CLIENTS} clients connected",
+                count(before, "thread")
+            ))
+        }
+        Err(frozen) => frozen,
+    };
     Outcome::fail(format!(
-        "while {CLIENTS} clients were connected, the server had at most {} within {} s ({} before they came){}: {SERIAL}",
+        "while {CLIENTS} clients were connected, the server had at most {}{} ({} before they came){}: {SERIAL}",
         count(most, "thread"),
-        SPAWN.as_secs(),
+        never_or_within(&frozen, SPAWN),
         before,
         ending(&mut server)
     ))
@@ -119,13 +147,15 @@ fn no_thread_leak(ctx: &CheckCtx) -> Outcome {
         Ok(v) => v,
         Err(o) => return o,
     };
-    let pid = server.program().pid();
+    let (pid, port) = (server.program().pid(), server.port());
     // A server without a thread per client is judged by `thread-per-client`; here only
     // threads that were started matter.
-    let (_, during, _) = watch_threads(pid, SPAWN, |n| n >= before + CLIENTS);
+    let settled = || stuck::settled(pid, port);
+    let (_, during, _) = watch_threads(pid, SPAWN, |n| n >= before + CLIENTS, settled);
     drop(connected);
-    let (after, _, held) = watch_threads(pid, LEAVE, |n| n <= before);
-    if held {
+    let left = || stuck::all_left(pid, port);
+    let (after, _, held) = watch_threads(pid, LEAVE, |n| n <= before, left);
+    if held.is_ok() {
         return Outcome::pass(format!(
             "{} with {CLIENTS} clients connected, back to {before} after they left",
             count(during, "thread")
@@ -137,9 +167,19 @@ fn no_thread_leak(ctx: &CheckCtx) -> Outcome {
             ending(&mut server)
         ));
     }
+    let when = match held {
+        Err(Some(waits)) => format!(
+            "after its {CLIENTS} clients left, the server still had {}, for ever ({})",
+            count(after, "thread"),
+            grader_clients::never(&waits)
+        ),
+        _ => format!(
+            "{} s after its {CLIENTS} clients left, the server still had {}",
+            LEAVE.as_secs(),
+            count(after, "thread")
+        ),
+    };
     Outcome::fail(format!(
-        "{} s after its {CLIENTS} clients left, the server still had {} ({before} before they came, {during} while they were connected): a client's thread must end when its client leaves (return from run() once recv() returns b\"\"), and leave no other thread behind (such as a Timer started per client)",
-        LEAVE.as_secs(),
-        count(after, "thread")
+        "{when} ({before} before they came, {during} while they were connected): a client's thread must end when its client leaves (return from run() once recv() returns b\"\"), and leave no other thread behind (such as a Timer started per client)"
     ))
 }

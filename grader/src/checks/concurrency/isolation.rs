@@ -8,6 +8,7 @@ use crate::check::{CheckCtx, LaunchOpts, Outcome};
 use crate::checks::evidence;
 use crate::checks::grader_clients;
 use crate::checks::inspect::ordinal;
+use crate::checks::stuck::Stuck;
 use crate::escape;
 use crate::gen;
 use crate::probe::tcp::{self, Reading};
@@ -74,7 +75,7 @@ fn interleave(
     let (addr, pid) = (server.addr(), server.program().pid());
     let mut streams: Vec<TcpStream> = Vec::new();
     for i in 0..clients {
-        let s = grader_clients::connect(pid, addr).map_err(|e| {
+        let s = grader_clients::connect_now(pid, addr).map_err(|e| {
             let end = ending(server);
             if i == 0 {
                 if earlier == 0 {
@@ -98,7 +99,7 @@ fn interleave(
     for step in steps {
         let who = step.who + 1;
         let sent = escape::bytes(&step.data);
-        let (asked, elsewhere) = ask_watching(&streams, step.who, &step.data);
+        let (asked, elsewhere) = ask_watching(&streams, step.who, &step.data, pid);
         match asked {
             Err(what) if elsewhere.is_empty() => {
                 let end = ending(server);
@@ -136,7 +137,9 @@ fn lone_hint(what: &str, end: &str, pid: u32, port: u16, advice: Advice) -> Stri
     if what.ends_with(STRIPPED) {
         return format!(": {}", evidence::STRIP_HINT);
     }
-    if !end.is_empty() || !what.starts_with("got no answer within") {
+    let silent = what.starts_with("got no answer within")
+        || what.starts_with("got no answer, and never will");
+    if !end.is_empty() || !silent {
         return String::new();
     }
     match grader_clients::queue(pid, port).map(|q| q.queued) {
@@ -155,8 +158,14 @@ fn lone_hint(what: &str, end: &str, pid: u32, port: u16, advice: Advice) -> Stri
 
 /// Client `who` sends `data` and waits for its answer while watching the others: an
 /// answer that reaches another client ends the wait at once. Returns the verdict on
-/// the answer and what the others received ("" when nothing).
-fn ask_watching(streams: &[TcpStream], who: usize, data: &[u8]) -> (Result<(), String>, String) {
+/// the answer and what the others received ("" when nothing). The wait ends early when the server `pid` can certainly never answer ([`Stuck`]).
+fn ask_watching(
+    streams: &[TcpStream],
+    who: usize,
+    data: &[u8],
+    pid: u32,
+) -> (Result<(), String>, String) {
+    let mut stuck = Stuck::idle(pid);
     if let Err(what) = grader_clients::send(&streams[who], data, STEP_ANSWER) {
         return (Err(what), strays(streams, who));
     }
@@ -182,7 +191,16 @@ fn ask_watching(streams: &[TcpStream], who: usize, data: &[u8]) -> (Result<(), S
             };
             return (verdict, elsewhere);
         }
-        if Instant::now() >= deadline {
+        if !part.received.is_empty() {
+            stuck = Stuck::idle(pid); // progress: to be seen frozen afresh
+        }
+        if stuck.certain()
+            && crate::checks::stuck::delivered(pid, &streams[who])
+            && crate::checks::stuck::nothing_unread(&streams[who])
+        {
+            ex.frozen = Some(stuck.waits());
+        }
+        if Instant::now() >= deadline || ex.frozen.is_some() {
             ex.timed_out = true;
             prop::waited_out();
             break;

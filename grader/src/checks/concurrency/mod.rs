@@ -44,7 +44,7 @@ pub(crate) fn concurrent(ctx: &CheckCtx, opts: LaunchOpts, idle: usize, advice: 
     let (addr, pid) = (server.addr(), server.program().pid());
     let mut idle_clients = Vec::new();
     for i in 0..idle {
-        match grader_clients::connect(pid, addr) {
+        match grader_clients::connect_now(pid, addr) {
             Ok(s) => idle_clients.push(s),
             Err(e) => {
                 let end = ending(&mut server);
@@ -57,19 +57,26 @@ pub(crate) fn concurrent(ctx: &CheckCtx, opts: LaunchOpts, idle: usize, advice: 
     }
     let message = b"anybody there?";
     let start = Instant::now();
-    let probe = match grader_clients::connect(pid, addr) {
+    let probe = match grader_clients::connect_now(pid, addr) {
         Ok(s) => s,
         Err(e) => {
             let end = ending(&mut server);
+            let within = if e.kind() == std::io::ErrorKind::Other {
+                String::new() // known at once: the message says why
+            } else {
+                format!(" within {} s", grader_clients::CONNECT.as_secs())
+            };
             return Outcome::fail(format!(
-                "while {} connected and idle (connected, nothing sent), a {} client could not even connect within {} s ({e}){end}: {advice}",
+                "while {} connected and idle (connected, nothing sent), a {} client could not even connect{within} ({e}){end}: {advice}",
                 connected(idle),
                 ordinal(idle + 1),
-                grader_clients::CONNECT.as_secs()
             ));
         }
     };
-    match grader_clients::ask(&probe, message, ANSWER) {
+    // Its waits count the server's time, and end when it can never answer.
+    let asked =
+        crate::probe::tcp::talking_to(Some(pid), || grader_clients::ask(&probe, message, ANSWER));
+    match asked {
         Ok(()) => Outcome::pass(format!(
             "while {} connected and idle, a {} was served in {} ms",
             connected(idle),
