@@ -5,7 +5,7 @@
 //! it anyway (score 0 of the full maximum, the reason shown), since a platform needs a
 //! result file (SPEC 6).
 
-use super::{color_allowed, cores, emit, Grading};
+use super::{check_jobs, color_allowed, emit, Grading};
 use crate::batch::zip;
 use crate::check::RunSettings;
 use crate::event::Event;
@@ -43,7 +43,7 @@ pub(super) struct Check {
     /// Write the report to this file instead of stdout.
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Checks running at once (default: 4 per core).
+    /// Checks running at once (default: 8 per core).
     #[arg(long, short)]
     jobs: Option<usize>,
     /// Explain passing checks too.
@@ -181,7 +181,7 @@ impl Check {
             selection,
             settings: settings(&self.grading)?,
             python: self.grading.python.clone(),
-            jobs: self.jobs.unwrap_or(cores() * 4),
+            jobs: self.jobs.unwrap_or(check_jobs()),
         }))
     }
 

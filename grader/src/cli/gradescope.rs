@@ -5,7 +5,7 @@
 //! report goes to stdout, which Gradescope shows to instructors.
 
 use super::check::{no_programs, settings};
-use super::{cores, Grading};
+use super::{check_jobs, Grading};
 use crate::atomic::write as write_atomically;
 use crate::batch::zip::submission_root;
 use crate::report::standing::{Problem, Standing};
@@ -24,7 +24,7 @@ pub(super) struct Gradescope {
     /// Where Gradescope reads the results.
     #[arg(long, default_value = "/autograder/results/results.json")]
     results: PathBuf,
-    /// Checks running at once (default: 4 per core).
+    /// Checks running at once (default: 8 per core).
     #[arg(long, short)]
     jobs: Option<usize>,
     #[command(flatten)]
@@ -49,7 +49,7 @@ impl Gradescope {
             selection: Selection::default(),
             settings: settings(&self.grading)?,
             python: self.grading.python.clone(),
-            jobs: self.jobs.unwrap_or(cores() * 4),
+            jobs: self.jobs.unwrap_or(check_jobs()),
         };
         let mut report = runner::run(&plan, &|_| {});
         rubric.apply(&mut report);

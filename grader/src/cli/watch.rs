@@ -8,7 +8,7 @@
 //! ends every program (the grader's signal handling) and then the watch.
 
 use super::check::{no_programs, selection, settings};
-use super::{color_allowed, cores, Grading};
+use super::{check_jobs, color_allowed, Grading};
 use crate::check::RunSettings;
 use crate::contain::signals;
 use crate::event::Event;
@@ -41,7 +41,7 @@ pub(super) struct Watch {
     checks: Vec<String>,
     #[command(flatten)]
     grading: Grading,
-    /// Checks running at once (default: 4 per core).
+    /// Checks running at once (default: 8 per core).
     #[arg(long, short)]
     jobs: Option<usize>,
 }
@@ -200,7 +200,7 @@ impl Watch {
                 },
                 settings: settings.clone(),
                 python: self.grading.python.clone(),
-                jobs: self.jobs.unwrap_or(cores() * 4),
+                jobs: self.jobs.unwrap_or(check_jobs()),
             };
             let on_event = |event: &Event| {
                 if let Event::CheckFinished { task, check } = event {
