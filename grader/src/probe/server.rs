@@ -5,6 +5,7 @@
 
 use crate::process::deadline::Deadline;
 use std::cell::Cell;
+use std::thread::LocalKey;
 use std::time::Duration;
 
 thread_local! {
@@ -14,9 +15,19 @@ thread_local! {
 /// Runs `f` with the probes of this thread talking to process `pid` (the server's main
 /// process): their waits on the server count its own time.
 pub(crate) fn talking_to<T>(pid: Option<u32>, f: impl FnOnce() -> T) -> T {
-    let before = SERVER.with(|s| s.replace(pid));
+    scoped(&SERVER, pid, f)
+}
+
+/// Runs `f` with this thread's probe setting `key` at `value`, then puts back the one it
+/// had (settings nest: a check within a session).
+pub(super) fn scoped<V: Copy + 'static, T>(
+    key: &'static LocalKey<Cell<V>>,
+    value: V,
+    f: impl FnOnce() -> T,
+) -> T {
+    let before = key.with(|s| s.replace(value));
     let out = f();
-    SERVER.with(|s| s.set(before));
+    key.with(|s| s.set(before));
     out
 }
 

@@ -40,10 +40,7 @@ thread_local! {
 /// session that only asks whether a process that served a case still serves (see
 /// [`crate::session`]), never for a verdict, so the clock is enough.
 pub(crate) fn first_byte_within<T>(bound: Option<Duration>, f: impl FnOnce() -> T) -> T {
-    let before = FIRST_BYTE.with(|s| s.replace(bound));
-    let out = f();
-    FIRST_BYTE.with(|s| s.set(before));
-    out
+    super::server::scoped(&FIRST_BYTE, bound, f)
 }
 
 /// Quiet shorter than this is not yet timed against the server (saves reading `/proc` on
