@@ -1,7 +1,9 @@
 //! The grader's Python instrumentation: a `sitecustomize.py` (and its helper modules)
 //! written once per run into a private directory that goes on `PYTHONPATH`, never into the
 //! student's folder. It does nothing unless a check turns a feature on through the
-//! environment, so every other check judges the program as it is.
+//! environment, so every other check judges the program as it is. The same directory
+//! holds the environments Python programs start in ([`crate::python_env`]), so that a
+//! box, which binds it read-only, sees them too.
 
 use crate::submission::interpreter::Python;
 use std::collections::HashMap;

@@ -4,11 +4,11 @@
 //! lists; any other program is found in one read of all of `/proc`, counting a process
 //! by its process group or, when it left the group (`setsid`), by its cookie tag (read
 //! once per process and cached). The walk costs what the box holds, the scan what the
-//! machine holds (hundreds of processes when many graders run at once). Forked processes share pages, so a sum of RSS over the
-//! limit is checked again with PSS before it counts. A program over [`limits::MEMORY`] or
-//! [`limits::PROCESSES`] is killed with the reason recorded, so its check can say "killed:
-//! used more than 512 MiB" instead of "killed by signal 9". The thread sleeps while no
-//! program runs.
+//! machine holds (hundreds of processes when many graders run at once). Forked processes
+//! share pages, so a sum of RSS over the limit is checked again with PSS before it
+//! counts. A program over [`limits::MEMORY`] or [`limits::PROCESSES`] is killed with the
+//! reason recorded, so its check can say "killed: used more than 512 MiB" instead of
+//! "killed by signal 9". The thread sleeps while no program runs.
 
 use super::cookie;
 use super::limits;
