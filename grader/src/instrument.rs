@@ -73,3 +73,44 @@ pub(crate) fn thread_log(path: &Path) -> (String, String) {
         PathBuf::from(path).display().to_string(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A forked child of a program freezes what it inherited for the cycle collector (its
+    /// exit then copies no page of the parent's heap), the parent is left alone, and the
+    /// child's own garbage is still collected.
+    #[test]
+    fn a_forked_child_freezes_what_it_inherited_and_collects_its_own() {
+        let Ok(python) = crate::submission::interpreter::interpreter("python3") else {
+            return;
+        };
+        let instrument = Instrument::install().unwrap();
+        let code = r#"
+import gc, os
+assert gc.get_freeze_count() == 0, "the parent was frozen"
+pid = os.fork()
+if pid == 0:
+    cycle = []
+    cycle.append(cycle)
+    del cycle
+    print(gc.get_freeze_count() > 1000, gc.collect() > 0, flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+print(gc.get_freeze_count())
+"#;
+        let out = std::process::Command::new(instrument.interpreter(&python))
+            .args(["-c", code])
+            .env_clear()
+            .env("PYTHONPATH", instrument.dir())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "True True\n0\n");
+    }
+}

@@ -8,6 +8,8 @@ GRADER_SHORT_SEND=F   socket.send accepts at most half of what it is given, as a
                       is noted in file F (F="1": not noted).
 GRADER_PREEMPT=SEED   forced, seeded thread switches between bytecodes (checks `race-free`).
 GRADER_THREAD_LOG=F   every thread started is recorded in file F (check `uses-threads`).
+
+Always: a forked child freezes what it inherited for the cycle collector (`gc.freeze()`).
 """
 import os as _os
 
@@ -31,6 +33,22 @@ def _grader_restore_path():
 
 _grader_restore_path()
 del _grader_restore_path
+
+
+def _grader_freeze_after_fork():
+    # A fork server's child (one per client) ends through the interpreter's finalization,
+    # whose cycle collection visits every object inherited from the parent and writes to
+    # each one's header: nearly every page of the parent's heap is copied (copy on write),
+    # which made up most of a child's cost. Frozen, the inherited objects are left to
+    # reference counting, as they were while the parent held them; what the child makes
+    # itself is collected as usual. Nothing a program prints or sends changes.
+    import gc
+
+    _os.register_at_fork(after_in_child=gc.freeze)
+
+
+_grader_freeze_after_fork()
+del _grader_freeze_after_fork
 
 
 def _grader_short_send(log):
