@@ -24,6 +24,13 @@ pub struct Row {
     /// with a message that names `PORT` (SPEC section 2: the clear advice).
     #[serde(default)]
     pub needs_namespace: bool,
+    /// `task/check` -> words its message must contain: a fixture whose bug has a
+    /// misleading shape is told the cause its evidence shows.
+    #[serde(default)]
+    pub says: BTreeMap<String, Vec<String>>,
+    /// `task/check` -> words its message must not contain (the cause it does not have).
+    #[serde(default)]
+    pub never_says: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -96,6 +103,8 @@ pub fn parse(text: &str) -> Result<Table, TableError> {
     for row in file.fixture {
         match rows.get_mut(&row.path) {
             Some(have) => {
+                have.says.extend(row.says);
+                have.never_says.extend(row.never_says);
                 for (task, checks) in row.fail {
                     if have.fail.insert(task.clone(), checks).is_some() {
                         return Err(TableError::Duplicate {
@@ -172,6 +181,38 @@ pub fn judge(row: &Row, report: &Report) -> Vec<String> {
                 problems.push(format!(
                     "{task}: the row names check {f}, which the task does not have"
                 ));
+            }
+        }
+    }
+    problems.extend(judge_messages(row, report));
+    problems
+}
+
+/// Where the messages depart from the row's `says` and `never_says`.
+fn judge_messages(row: &Row, report: &Report) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (wanted, key) in [(true, &row.says), (false, &row.never_says)] {
+        for (at, words) in key {
+            let check = at.split_once('/').and_then(|(task, check)| {
+                report
+                    .tasks
+                    .iter()
+                    .find(|t| t.id == task)?
+                    .checks
+                    .iter()
+                    .find(|c| c.id == check)
+            });
+            let Some(check) = check else {
+                problems.push(format!(
+                    "the row names the message of {at}, which is not in the report"
+                ));
+                continue;
+            };
+            for w in words {
+                if check.message.contains(w.as_str()) != wanted {
+                    let how = if wanted { "does not say" } else { "says" };
+                    problems.push(format!("{at}: the message {how} {w:?}: {}", check.message));
+                }
             }
         }
     }
@@ -265,6 +306,34 @@ udp-upper = []
         verbatim.needs_namespace = true;
         assert_eq!(exit_code(&verbatim, &none), 1);
         assert_eq!(exit_code(&verbatim, &report(&["network-namespace"])), 0);
+    }
+
+    #[test]
+    fn messages_must_say_what_the_row_says_and_not_what_it_never_says() {
+        let t = parse(
+            "[[fixture]]\npath = \"bad/x\"\nwhy = \"bug\"\n[fixture.fail]\nudp-upper = [\"echo\"]\n[fixture.says]\n\"udp-upper/echo\" = [\"exited\"]\n[fixture.never_says]\n\"udp-upper/echo\" = [\"first client\"]\n",
+        )
+        .unwrap();
+        let row = &t["bad/x"];
+        let report = |message: &str| -> Report {
+            serde_json::from_value(serde_json::json!({
+                "submission": "x", "seed": 1, "score": 0.0, "max_score": 1.0, "run_id": "r",
+                "isolation": [],
+                "tasks": [{"id": "udp-upper", "kind": "udp-upper", "command": [], "status": "fail",
+                    "score": 0.0, "max_score": 1.0, "checks": [{"id": "echo", "status": "fail",
+                    "score": 0.0, "max_score": 1.0, "message": message, "seed": 1,
+                    "duration_ms": 1}]}]
+            }))
+            .unwrap()
+        };
+        assert_eq!(
+            judge(row, &report("the server exited")),
+            Vec::<String>::new()
+        );
+        let wrong = judge(row, &report("the server answered the first client only"));
+        assert_eq!(wrong.len(), 2, "{wrong:?}");
+        assert!(wrong[0].contains("does not say \"exited\""), "{wrong:?}");
+        assert!(wrong[1].contains("says \"first client\""), "{wrong:?}");
     }
 
     #[test]
