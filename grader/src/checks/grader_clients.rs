@@ -84,14 +84,33 @@ pub(crate) fn ask(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<
 
 /// Waits for the upper-case of `data`, sent before.
 pub(crate) fn expect(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
-    judge(&upper(data), &answer(stream, data.len(), timeout), timeout)
+    judge(
+        &upper(data),
+        &answer(stream, data.len(), timeout, false),
+        timeout,
+    )
+}
+
+/// [`ask`], while another client of the server reads nothing: a server blocked sending to
+/// it can never answer either, and is known at once.
+pub(crate) fn ask_while_another_reads_nothing(
+    stream: &TcpStream,
+    data: &[u8],
+    timeout: Duration,
+) -> Result<(), String> {
+    send(stream, data, timeout)?;
+    judge(
+        &upper(data),
+        &answer(stream, data.len(), timeout, true),
+        timeout,
+    )
 }
 
 /// Sends `data` and waits until an answer (of any content) arrives: for checks that
 /// judge something else than the answers, which other checks compare.
 pub(crate) fn served(stream: &TcpStream, data: &[u8], timeout: Duration) -> Result<(), String> {
     send(stream, data, timeout)?;
-    let ex = answer(stream, data.len(), timeout);
+    let ex = answer(stream, data.len(), timeout, false);
     if ex.received.is_empty() {
         judge(&upper(data), &ex, timeout)
     } else {
@@ -117,12 +136,14 @@ pub(crate) fn never(waits: &str) -> String {
 
 /// Reads `len` bytes of answer, or what came until `timeout` (of the server's time, when
 /// the thread talks to a known server: [`tcp::talking_to`]) or the end (or until the
-/// server can never answer, [`Reading::until_frozen`]).
-fn answer(stream: &TcpStream, len: usize, timeout: Duration) -> tcp::Exchange {
+/// server can never answer, [`Reading::until_frozen`]; `others_unread`:
+/// [`Reading::others_unread`]).
+fn answer(stream: &TcpStream, len: usize, timeout: Duration, others_unread: bool) -> tcp::Exchange {
     // The whole deadline is for the answer to start: no shorter stall limit.
     let reading = Reading {
         stall: timeout,
         until_frozen: true,
+        others_unread,
         ..Reading::exact(len, timeout)
     };
     tcp::await_answer(stream, &reading)

@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Live processes the server `pid` started (its children and its process group, zombies
 /// apart), as [`crate::checks::inspect::family`] counts them.
 pub(crate) fn live_members(pid: u32) -> Vec<u32> {
-    procfs::all()
+    crate::checks::inspect::processes_of(pid)
         .unwrap_or_default()
         .into_iter()
         .filter(|p| p.pid != pid && (p.ppid == pid || p.pgid == pid))

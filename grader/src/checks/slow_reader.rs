@@ -13,6 +13,7 @@
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
 use crate::checks::concurrency::{ending, ANSWER};
 use crate::checks::grader_clients;
+use crate::checks::stuck::Stuck;
 use crate::escape;
 use crate::gen::upper;
 use crate::probe::tcp::talking_to;
@@ -100,19 +101,22 @@ fn read_back(mut stream: &TcpStream, expected: &[u8], pid: u32) -> Vec<u8> {
 }
 
 /// Waits until `written` stops growing for [`STALL`] or reaches [`TOTAL`] (of the time of
-/// server `pid`; [`FILL`] at most).
+/// server `pid`; [`FILL`] at most). A server certain to read nothing more until its
+/// answers are read (asleep in `select()`, or in a blocked `sendall`: [`Stuck::sending`])
+/// has stopped reading for good, and is asked at once.
 fn wait_stalled(written: &AtomicUsize, pid: u32) {
     let mut whole = Deadline::start(pid, FILL);
     let mut last = usize::MAX;
     let mut still = Deadline::start(pid, STALL);
+    let mut stuck = Stuck::sending(pid);
     while !whole.passed() {
         let now = written.load(Ordering::Relaxed);
         if now >= TOTAL {
             return;
         }
         if now != last {
-            (last, still) = (now, Deadline::start(pid, STALL));
-        } else if still.passed() {
+            (last, still, stuck) = (now, Deadline::start(pid, STALL), Stuck::sending(pid));
+        } else if still.passed() || stuck.certain() {
             return;
         }
         std::thread::sleep(Duration::from_millis(2));
@@ -150,7 +154,9 @@ pub(crate) fn slow_reader(ctx: &CheckCtx, opts: LaunchOpts, advice: &str) -> Out
         let asked = talking_to(Some(pid), || {
             grader_clients::connect(pid, addr)
                 .map_err(|e| format!("could not connect ({e})"))
-                .and_then(|probe| grader_clients::ask(&probe, message, ANSWER))
+                .and_then(|probe| {
+                    grader_clients::ask_while_another_reads_nothing(&probe, message, ANSWER)
+                })
         });
         if let Err(what) = asked {
             let _ = slow.shutdown(Shutdown::Both);

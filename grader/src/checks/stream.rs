@@ -397,7 +397,8 @@ pub(crate) fn large(ctx: &CheckCtx, mut opts: LaunchOpts) -> Outcome {
 /// The large stream of `eof`: more than the kernel buffers between the two ends, so a
 /// server that reads it all while the probe holds off reading has answers left in its own
 /// buffers when it sees EOF. The server's send buffer grows at most to `tcp_wmem`'s
-/// maximum (4 MiB by default, of which about 3 MiB of payload), the probe's receive
+/// maximum (4 MiB by default, of which about 3 MiB of payload; 256 KiB in the grader's
+/// namespaces, [`crate::contain::netns::SEND_BUFFER_MAX`]), the probe's receive
 /// window is [`EOF_WINDOW`]: the stream is that maximum plus [`EOF_MARGIN`] (measured
 /// with the default: a server that drops its pending answers at EOF loses about 2 MiB).
 fn eof_tail() -> std::sync::Arc<Vec<Fragment>> {

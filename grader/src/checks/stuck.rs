@@ -30,10 +30,12 @@
 //! fell asleep is still unread on it ([`nothing_unread`]): the waits check both once the
 //! program is found frozen.
 //!
-//! Two questions use it: [`Stuck::accepting`], a client waits in the listen backlog and
+//! Three questions use it: [`Stuck::accepting`], a client waits in the listen backlog and
 //! no thread can ever accept it (no thread is in `accept()`); [`Stuck::idle`], the
 //! program can do nothing more at all (a connection the grader waits to see closed never
-//! will be).
+//! will be); [`Stuck::sending`], the program can do nothing more until the grader reads
+//! its answers (a send blocked for room counts as a wait too: a server that answers as it
+//! reads stops reading once nobody reads).
 
 use crate::procfs;
 use std::collections::BTreeMap;
@@ -54,6 +56,8 @@ pub(crate) struct Stuck {
     pid: u32,
     /// For [`Stuck::accepting`]: the listening port whose backlog must hold a client.
     port: Option<u16>,
+    /// For [`Stuck::sending`]: a send or write blocked for room counts as a wait.
+    sending: bool,
     /// The first look of the current frozen stretch.
     first: Option<(Instant, Snapshot)>,
     /// When `/proc` was last read, and what it said.
@@ -69,6 +73,7 @@ impl Stuck {
         Stuck {
             pid,
             port: Some(port),
+            sending: false,
             first: None,
             sampled: None,
             waits: Vec::new(),
@@ -80,9 +85,19 @@ impl Stuck {
         Stuck {
             pid,
             port: None,
+            sending: false,
             first: None,
             sampled: None,
             waits: Vec::new(),
+        }
+    }
+
+    /// "The program `pid` can do nothing more until its answers are read": frozen, with
+    /// threads blocked in a send or write counted as waiting.
+    pub(crate) fn sending(pid: u32) -> Stuck {
+        Stuck {
+            sending: true,
+            ..Stuck::idle(pid)
         }
     }
 
@@ -125,8 +140,8 @@ impl Stuck {
                 .is_some_and(|q| q.queued > 0),
             None => true,
         };
-        let snap = if waiting {
-            frozen(self.pid, self.port.is_some())
+        let snap = if waiting && !in_flight(self.pid, self.port) {
+            frozen(self.pid, self.port.is_some(), self.sending)
         } else {
             None
         };
@@ -212,6 +227,52 @@ fn server_sent_all(pid: u32, port: u16, peer: u16) -> bool {
     read
 }
 
+/// True when something is on its way between two sockets of the network namespace of
+/// `pid`, or `/proc` cannot tell: a connection being set up or closed whose other end has
+/// not seen it yet (`SYN_SENT`, `SYN_RECV`, `FIN_WAIT1`, `CLOSING`: a client's FIN not yet
+/// taken in by the server's kernel, when the machine is too busy to run its network
+/// softirqs at once), or, when the server listens on `port`, a client's bytes to it not
+/// yet acknowledged. A thread asleep in `recv()` or `accept()` wakes when it arrives, so
+/// a program is never taken for frozen while it is on its way: the grader's own earlier
+/// clients, which it closed, are still being served until their FINs arrive. In a private
+/// namespace every socket is the check's; in the machine's own (no namespaces), only those
+/// on `port` when it is known (other programs' connections come and go all the time).
+fn in_flight(pid: u32, port: Option<u16>) -> bool {
+    let port_of = |a: &str| {
+        a.rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok())
+    };
+    let mut read = false;
+    for file in ["tcp", "tcp6"] {
+        let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
+            continue;
+        };
+        read = true;
+        for line in table.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() < 5 {
+                continue;
+            }
+            let ours = crate::contain::netns::private()
+                || port.is_none()
+                || port_of(cols[1]) == port
+                || port_of(cols[2]) == port;
+            if ours && matches!(cols[3], "02" | "03" | "04" | "0B") {
+                return true;
+            }
+            let unacked = cols[4]
+                .split(':')
+                .next()
+                .and_then(|t| u32::from_str_radix(t, 16).ok());
+            if port.is_some() && port_of(cols[2]) == port && unacked != Some(0) {
+                return true;
+            }
+        }
+    }
+    !read
+}
+
 /// True when every connection on local `port` in the network namespace of `pid` has
 /// been closed by its client (none established or half-open: the clients' FINs have all
 /// arrived), so the grader's leaving has made all the events it will. False when
@@ -259,7 +320,7 @@ fn none_on_port(pid: u32, port: u16, states: &[&str]) -> bool {
 /// and every process descended from the group's leader or from `pid` (in a box, the
 /// leader is its keeper, whose descendants are all of the box). Zombies are left out.
 fn members(pid: u32) -> Option<Vec<(u32, bool)>> {
-    let all = procfs::all().ok()?;
+    let all = crate::checks::inspect::processes_of(pid).ok()?;
     let pgid = all.iter().find(|p| p.pid == pid)?.pgid;
     let mut inside: Vec<u32> = vec![pid, pgid];
     inside.extend(all.iter().filter(|p| p.pgid == pgid).map(|p| p.pid));
@@ -294,7 +355,8 @@ fn members(pid: u32) -> Option<Vec<(u32, bool)>> {
 /// The snapshot of the program when it is frozen (see the module's doc), with the names of
 /// the calls its threads wait in; `None` when it is not, or `/proc` cannot tell.
 /// `accepting`: a thread in `accept()` is not frozen (a client waits to be accepted).
-fn frozen(pid: u32, accepting: bool) -> Option<(Snapshot, Vec<&'static str>)> {
+/// `sending`: a thread blocked in a send or write is (it waits for its reader).
+fn frozen(pid: u32, accepting: bool, sending: bool) -> Option<(Snapshot, Vec<&'static str>)> {
     let mut snap = Snapshot::new();
     let mut waits = Vec::new();
     for (process, own) in members(pid)? {
@@ -317,7 +379,8 @@ fn frozen(pid: u32, accepting: bool) -> Option<(Snapshot, Vec<&'static str>)> {
                 return None;
             }
             let call = std::fs::read_to_string(format!("{task}/syscall")).ok()?;
-            let name = untimed_wait(&call, accepting)?;
+            let name = untimed_wait(&call, accepting)
+                .or_else(|| blocked_send(&call).filter(|_| sending))?;
             let cpu = std::fs::read_to_string(format!("{task}/schedstat"))
                 .ok()?
                 .split_whitespace()
@@ -401,6 +464,17 @@ pub(crate) fn untimed_wait(line: &str, accepting: bool) -> Option<&'static str> 
         43 | 288 if !accepting => Some("accept"),
         _ => None,
     }
+}
+
+/// `send` when `/proc/PID/task/TID/syscall` (`line`) shows a thread in a call that
+/// writes (`write`, `writev`, `sendto`, `sendmsg`; x86-64 numbers): asleep in it, it
+/// waits for room, that is for its reader.
+pub(crate) fn blocked_send(line: &str) -> Option<&'static str> {
+    if !cfg!(target_arch = "x86_64") {
+        return None;
+    }
+    let nr: i64 = line.split_whitespace().next()?.parse().ok()?;
+    matches!(nr, 1 | 20 | 44 | 46).then_some("send")
 }
 
 #[cfg(test)]
@@ -592,5 +666,32 @@ mod tests {
             Duration::from_secs(20)
         ));
         assert!(!timed.judged(&mut Stuck::idle(timed.child.id()), WINDOW * 4));
+    }
+
+    /// `sending`: a server blocked in `sendall()` to a client that reads nothing waits for
+    /// ever once the grader keeps still; it is not idle (the client could read). A server
+    /// that sleeps between looks (it reads nothing now, but may) is neither.
+    #[test]
+    fn sending_is_a_program_that_waits_for_its_reader() {
+        let blocked = Py::start(
+            "c, _ = srv.accept()\nwhile True:\n    data = c.recv(65536)\n    c.sendall(data.upper() * 64)",
+        );
+        let sleeping = Py::start("c, _ = srv.accept()\nwhile True:\n    time.sleep(0.05)");
+        let mut client = blocked.connect();
+        client.write_all(&[b'a'; 65536]).unwrap();
+        let pid = blocked.child.id();
+        assert!(blocked.judged(&mut Stuck::sending(pid), Duration::from_secs(20)));
+        assert!(!blocked.judged(&mut Stuck::idle(pid), WINDOW * 4));
+        let _quiet = sleeping.connect();
+        let pid = sleeping.child.id();
+        assert!(!sleeping.judged(&mut Stuck::sending(pid), WINDOW * 4));
+        assert_eq!(
+            blocked_send("44 0x3 0x7f 0x10000 0x0 0x0 0x0 0x7ffd 0x7ff5\n"),
+            Some("send")
+        );
+        assert_eq!(
+            blocked_send("45 0x3 0x7f 0x10000 0x0 0x0 0x0 0x7ffd 0x7ff5\n"),
+            None
+        );
     }
 }

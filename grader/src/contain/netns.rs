@@ -64,7 +64,7 @@ impl NetNs {
     pub fn fresh() -> io::Result<NetNs> {
         let back = NetNs::current()?;
         unshare()?;
-        let made = NetNs::current().and_then(|ns| loopback_up().map(|_| ns));
+        let made = NetNs::current().and_then(|ns| set_up().map(|_| ns));
         back.enter()?;
         made
     }
@@ -96,7 +96,7 @@ impl Scope {
     pub fn enter() -> io::Result<Scope> {
         let original = NetNs::current()?;
         unshare()?;
-        if let Err(e) = loopback_up() {
+        if let Err(e) = set_up() {
             original.enter()?;
             return Err(e);
         }
@@ -119,6 +119,25 @@ fn unshare() -> io::Result<()> {
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
         return Err(io::Error::last_os_error());
     }
+    Ok(())
+}
+
+/// The most a TCP socket's send buffer grows to in a private namespace (`tcp_wmem`'s
+/// last field; Linux's default is 4 MiB). `eof` sends a server more than its send buffer
+/// can hold (`checks::stream`), read slowly so that answers stay queued inside the server:
+/// 1.25 MiB instead of 5 MiB with it, and read in a quarter of the time. A program sees
+/// no other difference than how soon a send nobody reads blocks, as on a busier network.
+pub const SEND_BUFFER_MAX: usize = 256 << 10;
+
+/// Prepares the calling thread's fresh namespace: its loopback up, send buffers capped at
+/// [`SEND_BUFFER_MAX`] (where the kernel does not allow it, they keep their default and
+/// `eof` sends more).
+fn set_up() -> io::Result<()> {
+    loopback_up()?;
+    let _ = std::fs::write(
+        "/proc/sys/net/ipv4/tcp_wmem",
+        format!("4096 16384 {SEND_BUFFER_MAX}"),
+    );
     Ok(())
 }
 
@@ -183,4 +202,39 @@ fn same_ns(a: &NetNs, b: &NetNs) -> io::Result<bool> {
         Ok((st.st_dev, st.st_ino))
     };
     Ok(ino(a)? == ino(b)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_buffer_max() -> Option<usize> {
+        let wmem = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_wmem").ok()?;
+        wmem.split_whitespace().nth(2)?.parse().ok()
+    }
+
+    /// A private namespace caps the send buffers it gives (where the machine lets the
+    /// grader make one); the grader's own namespace keeps its own.
+    #[test]
+    fn a_private_namespace_caps_send_buffers_and_leaves_the_grader_s_alone() {
+        let outside = send_buffer_max();
+        let inside = std::thread::spawn(|| {
+            let scope = Scope::enter().ok()?;
+            let max = send_buffer_max();
+            drop(scope);
+            max
+        })
+        .join()
+        .unwrap();
+        let Some(inside) = inside else {
+            return; // no namespaces here
+        };
+        assert_eq!(inside, SEND_BUFFER_MAX);
+        assert_eq!(send_buffer_max(), outside);
+        let fresh = NetNs::fresh().unwrap();
+        assert_eq!(
+            fresh.run_inside(send_buffer_max).unwrap(),
+            Some(SEND_BUFFER_MAX)
+        );
+    }
 }

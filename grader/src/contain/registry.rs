@@ -58,6 +58,17 @@ pub fn snapshot() -> Vec<Entry> {
     with(|t| t.live.values().cloned().collect())
 }
 
+/// The root of the process tree that holds every process of the live program whose
+/// process group is `pgid` (its box's keeper), when that is sure ([`Entry::tree`]).
+pub fn tree_of(pgid: u32) -> Option<u32> {
+    with(|t| {
+        t.live
+            .values()
+            .find(|e| e.pgid == pgid)
+            .and_then(|e| e.tree)
+    })
+}
+
 /// Blocks until at least one program is live.
 pub fn wait_for_any() {
     let mut guard = TABLE.lock().unwrap_or_else(|e| e.into_inner());

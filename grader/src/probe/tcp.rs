@@ -87,6 +87,9 @@ pub(crate) struct Reading {
     /// ([`crate::checks::stuck`]): for a caller that wrote everything before reading and
     /// stays still while it reads.
     pub until_frozen: bool,
+    /// The grader reads no other connection of the server while it waits: a thread of the
+    /// server blocked in a send to one of them waits for ever too ([`Stuck::sending`]).
+    pub others_unread: bool,
 }
 
 /// How long a held reader waits for a writer that makes no progress (a server that
@@ -107,6 +110,7 @@ impl Reading {
             hold: false,
             expected: None,
             until_frozen: false,
+            others_unread: false,
         }
     }
 
@@ -242,17 +246,23 @@ pub(crate) fn exchange(
 }
 
 /// Waits until `finished` says the writer is done, or it wrote nothing for [`HOLD`] of
-/// the server's time (`wrote` changes whenever it makes progress), or `whole` passes.
+/// the server's time (`wrote` changes whenever it makes progress), or `whole` passes. A
+/// server found certain to read nothing more until its answers are read (asleep, its
+/// sends blocked: [`Stuck::sending`]) ends the hold at once: a server that answers as it
+/// reads stops so within milliseconds, and waiting out HOLD for it made up most of `eof`.
 fn hold(wrote: &AtomicU64, finished: impl Fn() -> bool, whole: &mut Deadline) {
     let mut seen = 0;
     let mut since = Instant::now();
     let mut quiet: Option<Deadline> = None;
+    let mut blocked = server().map(Stuck::sending);
     while !finished() && !whole.passed() {
         let at = wrote.load(Ordering::Relaxed);
         if at != seen {
             (seen, since, quiet) = (at, Instant::now(), None);
+            blocked = server().map(Stuck::sending);
         } else if since.elapsed() >= NOTICE
-            && quiet.get_or_insert_with(|| server_wait(HOLD)).passed()
+            && (quiet.get_or_insert_with(|| server_wait(HOLD)).passed()
+                || blocked.as_mut().is_some_and(Stuck::certain))
         {
             return;
         }
@@ -291,7 +301,12 @@ fn read_until(
     let mut quiet: Option<Deadline> = None;
     let mut writer_at = 0u64;
     // Whether the server can never go on, once the grader stays still.
-    let mut stuck = server().map(Stuck::idle);
+    let question = if reading.others_unread {
+        Stuck::sending
+    } else {
+        Stuck::idle
+    };
+    let mut stuck = server().map(question);
     loop {
         let complete = ex.received.len() >= reading.expect;
         if complete && !reading.until_eof {
@@ -370,7 +385,7 @@ fn read_until(
                 }
                 (last_progress, quiet) = (Instant::now(), None);
                 // Progress: the server must be seen frozen afresh.
-                stuck = server().map(Stuck::idle);
+                stuck = server().map(question);
                 since_pause += n;
                 if reading.slow && since_pause >= 128 * 1024 {
                     since_pause = 0;

@@ -328,13 +328,18 @@ impl Program {
             }
         }
         // Children left in the group (a fork server's) go too, and then whatever left the
-        // group: everything in its cgroup, everything carrying its cookie.
+        // group: everything in its cgroup, everything carrying its cookie. A box with a
+        // PID namespace of its own needs no sweep: nothing started in it can leave it,
+        // and the kernel kills all of it when its keeper's reaper ends; the sweep reads
+        // every process's environment, on every program's end.
         self.signal_group(libc::SIGKILL);
         if let Some(key) = self.live.take() {
             if let Some(cg) = &self.cgroup {
                 cg.kill_all();
             }
-            cookie::sweep(cookie::Match::Tag(&self.tag));
+            if self.report.is_none() {
+                cookie::sweep(cookie::Match::Tag(&self.tag));
+            }
             registry::remove(key);
         }
         self.status

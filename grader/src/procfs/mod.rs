@@ -8,7 +8,7 @@ pub(crate) mod sockets;
 
 pub(crate) use process::{
     all, children_listed, cpu_ticks, descendants, fd_count, info, parse_stat, parse_stat_bytes,
-    thread_ids, threads, ticks_per_second,
+    thread_ids, threads, ticks_per_second, ProcInfo,
 };
 #[cfg(test)]
 pub(crate) use process::{children, group_members};

@@ -176,10 +176,15 @@ fn terminates(obs: &Observation) -> Outcome {
             } else {
                 "every consumer printed I'm done!, so something else still waits: a join() on a thread that never ends, or a q.join() whose jobs did not all get q.task_done()".to_string()
             };
+            let never = match &w.frozen {
+                Some(waits) => format!(
+                    " and never will: every thread of it waits for something else, with nothing to wake it (in {waits})"
+                ),
+                None => format!(" within {} s", EXIT_AFTER_EMPTY_LINE.as_secs()),
+            };
             return Outcome::fail(format!(
-                "{}: {after} the program did not exit within {} s{alive}; {why}{}",
+                "{}: {after} the program did not exit{never}{alive}; {why}{}",
                 s.shown(),
-                EXIT_AFTER_EMPTY_LINE.as_secs(),
                 w.ran.eof_hint()
             ))
             .with_counterexample(obs.fed_shown(w.ending));

@@ -5,7 +5,8 @@
 //! it is printed, the program's CPU use is measured over an idle second while it waits
 //! for the next line; then the other lines and the end of the input are sent at once (so
 //! a producer that does not wait for its consumers overwrites characters), and the program
-//! is watched until it has printed them and exits (10 s from then at most).
+//! is watched until it has printed them and exits (10 s from then at most; at once when it
+//! can certainly never exit: every thread asleep for good, [`run::wait_exit`]).
 //!
 //! The observation is made once per task instance and shared ([`CheckCtx::shared`]):
 //! the first of these checks to run makes it, the others wait for it and judge the same
@@ -57,6 +58,9 @@ pub(super) struct Watched {
     pub exited_after: Option<Duration>,
     /// The threads it still had when it did not exit in time.
     pub alive: Option<usize>,
+    /// It can never exit: what its threads wait in ("lock(), read()"), when that was
+    /// certain before the deadline ([`run::wait_exit`]).
+    pub frozen: Option<String>,
     /// What it printed, and how it ended.
     pub ran: Ran,
 }
@@ -138,6 +142,7 @@ fn watch(ctx: &CheckCtx, s: &Settings) -> Result<Watched, Outcome> {
             ended_early: Some(program.exit_story()),
             exited_after: None,
             alive: None,
+            frozen: None,
             ran,
         });
     }
@@ -157,7 +162,12 @@ fn watch(ctx: &CheckCtx, s: &Settings) -> Result<Watched, Outcome> {
     run::wait_for(&program, work, |p| {
         judge::all_printed(&s.lines, p) || judge::done_names(p).len() >= s.threads
     });
-    let status = program.wait_exit(EXIT_AFTER_EMPTY_LINE);
+    // The grader sends nothing more: a program whose every thread waits for good (a
+    // consumer in get() nobody feeds, a join() on it) can never exit, and is known at once.
+    let (status, frozen) = match run::wait_exit(&mut program, EXIT_AFTER_EMPTY_LINE) {
+        Ok(status) => (Some(status), None),
+        Err(frozen) => (None, frozen),
+    };
     let exited_after = status.map(|_| sent.elapsed());
     let alive = match status {
         Some(_) => {
@@ -173,6 +183,7 @@ fn watch(ctx: &CheckCtx, s: &Settings) -> Result<Watched, Outcome> {
         ended_early: None,
         exited_after,
         alive,
+        frozen,
         ran: Ran::of(&mut program, status),
     })
 }

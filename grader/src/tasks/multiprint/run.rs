@@ -4,6 +4,7 @@
 
 use super::parse::{parse, Print};
 use crate::check::{CheckCtx, LaunchOpts, Outcome};
+use crate::checks::stuck::Stuck;
 use crate::process::program::indent;
 use crate::process::Program;
 use proptest::prelude::RngExt;
@@ -312,11 +313,36 @@ pub(super) fn feed_all(
     let _ = program.write_stdin(settings.text().as_bytes());
     end_input(&mut program, settings.ending);
     wait_for(&program, settings.work() + Duration::from_secs(10), enough);
-    let status = program.wait_exit(SETTLE);
+    let status = wait_exit(&mut program, SETTLE).ok();
     if status.is_some() {
         program.stdout.wait_closed(SETTLE);
     }
     Ok(Ran::of(&mut program, status))
+}
+
+/// Waits for `program` to exit, at most `timeout` of its own time, while the grader sends
+/// it nothing more: its status, or `Err` with what its threads wait in ("lock(), read()")
+/// when it can certainly never exit (every thread asleep for good, [`Stuck`]: a consumer
+/// in `get()` nobody feeds, a `join()` on it), known at once, or `Err(None)` when the
+/// time is up.
+pub(super) fn wait_exit(
+    program: &mut Program,
+    timeout: Duration,
+) -> Result<ExitStatus, Option<String>> {
+    let mut deadline = program.deadline(timeout);
+    let mut stuck = Stuck::idle(program.pid());
+    loop {
+        if let Some(status) = program.status() {
+            return Ok(status);
+        }
+        if deadline.passed() {
+            return Err(None);
+        }
+        if stuck.certain() {
+            return Err(Some(stuck.waits()));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 #[cfg(test)]
