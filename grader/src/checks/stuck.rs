@@ -140,7 +140,7 @@ impl Stuck {
                 .is_some_and(|q| q.queued > 0),
             None => true,
         };
-        let snap = if waiting && !in_flight(self.pid, self.port) {
+        let snap = if waiting {
             frozen(self.pid, self.port.is_some(), self.sending)
         } else {
             None
@@ -151,7 +151,12 @@ impl Stuck {
         };
         self.waits = waits;
         match &self.first {
-            Some((since, before)) if *before == snap => since.elapsed() >= WINDOW,
+            // Asked last, once the window is over (reading a socket table walks the
+            // kernel's whole connection hash: milliseconds): what was on its way earlier
+            // and has arrived since woke a thread, and the snapshots would differ.
+            Some((since, before)) if *before == snap => {
+                since.elapsed() >= WINDOW && !in_flight(self.pid, self.port)
+            }
             _ => {
                 self.first = Some((Instant::now(), snap));
                 false
@@ -290,7 +295,8 @@ pub(crate) fn settled(pid: u32, port: u16) -> bool {
 }
 
 /// True when `/proc/PID/net/tcp{,6}` shows no connection on local `port` in one of
-/// `states` (hex state codes).
+/// `states` (hex state codes). Reading the table walks the kernel's whole connection hash
+/// (milliseconds): callers ask it after [`Stuck::certain`], which is cheap.
 fn none_on_port(pid: u32, port: u16, states: &[&str]) -> bool {
     let mut read = false;
     for file in ["tcp", "tcp6"] {

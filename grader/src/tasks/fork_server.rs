@@ -82,7 +82,7 @@ fn child_per_client(ctx: &CheckCtx) -> Outcome {
         if f.live >= CLIENTS {
             Some(true)
         } else {
-            (stuck::settled(pid, addr.port()) && stuck.certain()).then_some(false)
+            (stuck.certain() && stuck::settled(pid, addr.port())).then_some(false)
         }
     });
     let within = match enough {
@@ -128,7 +128,7 @@ fn reaps_children(ctx: &CheckCtx) -> Outcome {
         .collect();
     let mut stuck = Stuck::idle(pid);
     poll_until(SPAWN, || {
-        let never = stuck::settled(pid, addr.port()) && stuck.certain();
+        let never = stuck.certain() && stuck::settled(pid, addr.port());
         (look().live >= group.len() || never).then_some(())
     });
     // Clients that leave at the same moment, while the parent cannot run: their children
@@ -171,8 +171,8 @@ fn reaps_children(ctx: &CheckCtx) -> Outcome {
         }
         let frozen = seen.zombies > 0
             && seen.live == 0
-            && stuck::all_left(pid, addr.port())
-            && never.certain();
+            && never.certain()
+            && stuck::all_left(pid, addr.port());
         frozen.then_some(false)
     });
     match clean {
