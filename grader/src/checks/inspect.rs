@@ -86,11 +86,14 @@ pub(crate) fn family(pid: u32) -> io::Result<Family> {
 
 /// Calls `probe` until it returns `Some`, at most until `timeout` has passed (it is always
 /// called at least once, and once more at the deadline). Polls fast at first, then every
-/// few milliseconds.
+/// few milliseconds, and never sleeps less than a look took: a look that reads a socket
+/// table (milliseconds: the kernel walks its whole connection hash) is not repeated back
+/// to back.
 pub(crate) fn poll_until<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_micros(200);
     loop {
+        let looked = Instant::now();
         if let Some(v) = probe() {
             return Some(v);
         }
@@ -98,7 +101,7 @@ pub(crate) fn poll_until<T>(timeout: Duration, mut probe: impl FnMut() -> Option
         if now >= deadline {
             return None;
         }
-        std::thread::sleep(pause.min(deadline - now));
+        std::thread::sleep(pause.max(now - looked).min(deadline - now));
         pause = (pause * 2).min(Duration::from_millis(5));
     }
 }

@@ -42,6 +42,8 @@ const READ_BACK: Duration = Duration::from_secs(30);
 /// While reading the answers back, no byte for this long (of the server's time) means
 /// the rest will not come.
 const QUIET: Duration = Duration::from_secs(5);
+/// A read that waits this long for a byte starts timing the quiet.
+const NOTICE: Duration = Duration::from_millis(50);
 
 /// A client with small kernel buffers, so that what it does not read stays in the
 /// server's buffers rather than its own.
@@ -56,19 +58,22 @@ fn small_buffered(addr: SocketAddr) -> std::io::Result<TcpStream> {
 
 /// Reads from `stream` until `expected` came whole, a byte differs, the connection ended,
 /// nothing came for [`QUIET`] or [`READ_BACK`] passed (both of the time of server `pid`).
+/// The quiet is timed from the first read that found nothing (at most [`NOTICE`] after
+/// the last byte): a deadline set on every read of a flowing stream read the server's
+/// threads from `/proc` each time.
 fn read_back(mut stream: &TcpStream, expected: &[u8], pid: u32) -> Vec<u8> {
     let mut whole = Deadline::start(pid, READ_BACK);
-    let mut quiet = Deadline::start(pid, QUIET);
+    let mut quiet: Option<Deadline> = None;
     let mut got = Vec::with_capacity(expected.len());
     let mut buf = vec![0u8; 64 << 10];
     while got.len() < expected.len() {
-        let over = whole.passed() || quiet.passed();
-        let slice = if over {
-            Duration::from_millis(1)
-        } else {
-            quiet
+        let over = whole.passed() || quiet.as_mut().is_some_and(Deadline::passed);
+        let slice = match quiet.as_mut() {
+            _ if over => Duration::from_millis(1),
+            None => NOTICE,
+            Some(quiet) => quiet
                 .remaining()
-                .clamp(Duration::from_millis(1), Duration::from_millis(200))
+                .clamp(Duration::from_millis(1), Duration::from_millis(200)),
         };
         let _ = stream.set_read_timeout(Some(slice));
         match stream.read(&mut buf) {
@@ -79,7 +84,7 @@ fn read_back(mut stream: &TcpStream, expected: &[u8], pid: u32) -> Vec<u8> {
                 if expected.get(at..at + n) != Some(&buf[..n]) {
                     break;
                 }
-                quiet = Deadline::start(pid, QUIET);
+                quiet = None;
             }
             Err(e)
                 if matches!(
@@ -93,6 +98,7 @@ fn read_back(mut stream: &TcpStream, expected: &[u8], pid: u32) -> Vec<u8> {
                 if over {
                     break;
                 }
+                quiet.get_or_insert_with(|| Deadline::start(pid, QUIET));
             }
             Err(_) => break,
         }

@@ -28,7 +28,10 @@
 //! reaches its socket; what the grader sent has reached it once the grader's socket has
 //! nothing left unacknowledged ([`delivered`]), and nothing the server sent before it
 //! fell asleep is still unread on it ([`nothing_unread`]): the waits check both once the
-//! program is found frozen.
+//! program is found frozen. Whatever is checked after the program was found frozen (those,
+//! the check's whole namespace with nothing on its way, every client gone) is confirmed by
+//! one more look that must see the program exactly as before ([`Stuck::confirm`]): what
+//! arrived while it was checked woke a thread, and that look sees it.
 //!
 //! Three questions use it: [`Stuck::accepting`], a client waits in the listen backlog and
 //! no thread can ever accept it (no thread is in `accept()`); [`Stuck::idle`], the
@@ -132,7 +135,24 @@ impl Stuck {
             .join(", ")
     }
 
-    fn look(&mut self) -> bool {
+    /// One more look, at once: true when the program is still exactly as the look that
+    /// made [`Stuck::certain`] true saw it. Whatever a caller checks after `certain()`
+    /// (nothing on its way on a connection, every client gone) must be confirmed so:
+    /// something that arrived while it checked woke a thread, which this look sees
+    /// (running, or its CPU time moved), however loaded the machine.
+    pub(crate) fn confirm(&mut self) -> bool {
+        let now = self.snapshot();
+        let same = matches!((&now, &self.first), (Some(now), Some((_, before))) if now == before);
+        if !same {
+            self.first = None;
+            self.sampled = None;
+        }
+        same
+    }
+
+    /// The program as `/proc` shows it now, when it is frozen (and, for
+    /// [`Stuck::accepting`], a client waits in the backlog); notes what its threads wait in.
+    fn snapshot(&mut self) -> Option<Snapshot> {
         let waiting = match self.port {
             Some(port) => procfs::listen_queue(self.pid, port)
                 .ok()
@@ -140,28 +160,29 @@ impl Stuck {
                 .is_some_and(|q| q.queued > 0),
             None => true,
         };
-        let snap = if waiting {
-            frozen(self.pid, self.port.is_some(), self.sending)
-        } else {
-            None
-        };
-        let Some((snap, waits)) = snap else {
+        if !waiting {
+            return None;
+        }
+        let (snap, waits) = frozen(self.pid, self.port.is_some(), self.sending)?;
+        self.waits = waits;
+        Some(snap)
+    }
+
+    fn look(&mut self) -> bool {
+        let Some(snap) = self.snapshot() else {
             self.first = None;
             return false;
         };
-        self.waits = waits;
-        match &self.first {
-            // Asked last, once the window is over (reading a socket table walks the
-            // kernel's whole connection hash: milliseconds): what was on its way earlier
-            // and has arrived since woke a thread, and the snapshots would differ.
-            Some((since, before)) if *before == snap => {
-                since.elapsed() >= WINDOW && !in_flight(self.pid, self.port)
-            }
+        let over = match &self.first {
+            Some((since, before)) if *before == snap => since.elapsed() >= WINDOW,
             _ => {
                 self.first = Some((Instant::now(), snap));
-                false
+                return false;
             }
-        }
+        };
+        // Asked last, once the window is over (reading a socket table walks the kernel's
+        // whole connection hash: milliseconds), and confirmed by one more look.
+        over && !in_flight(self.pid, self.port) && self.confirm()
     }
 }
 
@@ -365,13 +386,8 @@ fn members(pid: u32) -> Option<Vec<(u32, bool)>> {
 fn frozen(pid: u32, accepting: bool, sending: bool) -> Option<(Snapshot, Vec<&'static str>)> {
     let mut snap = Snapshot::new();
     let mut waits = Vec::new();
-    for (process, own) in members(pid)? {
-        // The grader's keeper and reaper only wait for the program's end and never act on
-        // it; a signal pending for them (the keeper blocks SIGCHLD, which the program's
-        // stop and continue by `lingering::Freeze` raise) wakes nothing of the program.
-        if own && !quiet_signals(process)? {
-            return None;
-        }
+    let members = members(pid)?;
+    for &(process, own) in &members {
         for tid in procfs::thread_ids(process).ok()? {
             let task = format!("/proc/{process}/task/{tid}");
             let Ok(stat) = std::fs::read_to_string(format!("{task}/stat")) else {
@@ -397,6 +413,16 @@ fn frozen(pid: u32, accepting: bool, sending: bool) -> Option<(Snapshot, Vec<&'s
                 waits.push(name);
             }
             snap.insert((process, tid), (call.trim().to_string(), cpu));
+        }
+    }
+    // Only a program whose every thread sleeps for good is asked what could still wake it
+    // (its descriptors are listed). The grader's keeper and reaper only wait for the
+    // program's end and never act on it; a signal pending for them (the keeper blocks
+    // SIGCHLD, which the program's stop and continue by `lingering::Freeze` raise) wakes
+    // nothing of the program.
+    for &(process, own) in &members {
+        if own && !quiet_signals(process)? {
+            return None;
         }
     }
     Some((snap, waits))

@@ -261,6 +261,21 @@ impl ProgramCgroup {
         ev
     }
 
+    /// The most tasks (threads of all its processes) the cgroup held at once since the
+    /// program was moved in (`pids.peak`), where the kernel keeps it.
+    pub fn peak_tasks(&self) -> Option<u64> {
+        self.dirs
+            .iter()
+            .filter(|(kind, _)| matches!(kind, Kind::Pids | Kind::Unified))
+            .find_map(|(_, dir)| {
+                fs::read_to_string(dir.join("pids.peak"))
+                    .ok()?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+    }
+
     /// Kills every process in the cgroup, escapees included; returns how many it found.
     pub fn kill_all(&self) -> usize {
         let mut total = 0;
@@ -353,5 +368,40 @@ mod tests {
             3
         );
         assert_eq!(counter("max 12\n", "max "), 12);
+    }
+
+    /// The peak counts the threads a program had at once, also after they ended (where
+    /// the machine gives the grader cgroups: as root).
+    #[test]
+    fn the_peak_counts_threads_that_already_ended() {
+        let Ok(run) = RunCgroup::create(&crate::contain::cookie::fresh_run_id()) else {
+            return;
+        };
+        let cg = run.program().unwrap();
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", "import sys, threading, time\nsys.stdin.readline()\nts = [threading.Thread(target=time.sleep, args=(0.05,)) for _ in range(5)]\n[t.start() for t in ts]\n[t.join() for t in ts]\nprint('joined', flush=True)\nsys.stdin.readline()"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        cg.adopt(child.id()).unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, b"go\n").unwrap();
+        // The threads have all ended once it says so.
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert_eq!(line, "joined\n");
+        let peak = cg.peak_tasks();
+        std::io::Write::write_all(&mut stdin, b"end\n").unwrap();
+        child.wait().unwrap();
+        drop(cg);
+        run.remove();
+        if let Some(peak) = peak {
+            assert!(peak >= 6, "peak {peak}");
+        }
     }
 }

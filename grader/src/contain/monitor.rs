@@ -1,4 +1,5 @@
-//! One watcher thread for all live programs: every [`TICK`] it adds up, per program, the
+//! One watcher thread for all live programs: every [`TICK`] (every [`KERNEL_TICK`] while
+//! every live program has a cgroup that holds its limits) it adds up, per program, the
 //! resident memory and the number of processes. A program in a box of its own (a PID
 //! namespace) is the process tree below its keeper, walked through `/proc`'s children
 //! lists; any other program is found in one read of all of `/proc`, counting a process
@@ -22,6 +23,12 @@ use std::time::Duration;
 
 /// How often the watcher looks.
 pub const TICK: Duration = Duration::from_millis(40);
+
+/// How often it looks while every live program has a cgroup of its own: the kernel then
+/// holds the limits itself (no fork past `pids.max`, an OOM kill past the memory limit),
+/// each program reads its cgroup's events for its message when it ends, and the watcher
+/// only stops a program that hit a limit sooner than its check would.
+pub const KERNEL_TICK: Duration = Duration::from_millis(120);
 
 /// Starts the watcher thread (once).
 pub fn ensure_running() {
@@ -156,7 +163,8 @@ fn watch() {
                 kill(entry, reason);
             }
         }
-        std::thread::sleep(TICK);
+        let held = live.iter().all(|e| e.cgroup.is_some());
+        std::thread::sleep(if held { KERNEL_TICK } else { TICK });
     }
 }
 

@@ -319,10 +319,11 @@ fn read_until(
         if still && (complete || reading.until_frozen) {
             if let Some(stuck) = stuck.as_mut() {
                 // Frozen since before the look, then nothing on its way and nothing
-                // unread: nothing can come.
+                // unread, and still frozen: nothing can come.
                 if stuck.certain()
                     && crate::checks::stuck::delivered(stuck.pid(), stream)
                     && crate::checks::stuck::nothing_unread(stream)
+                    && stuck.confirm()
                 {
                     ex.timed_out = true;
                     ex.frozen = Some(stuck.waits());

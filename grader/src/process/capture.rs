@@ -3,7 +3,6 @@
 //! rest only counted, plus a small ring of the latest bytes for "the tail of stderr".
 
 use super::Helpers;
-use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -17,8 +16,10 @@ const TAIL: usize = 8 * 1024;
 pub struct Buffer {
     /// The first bytes, up to the cap.
     pub head: Vec<u8>,
-    /// The latest bytes, up to [`TAIL`].
-    pub tail: VecDeque<u8>,
+    /// The latest bytes: [`TAIL`] of them and up to as many older ones, cut back by a
+    /// copy when it holds twice as many (bytes are copied a slice at a time: a flood of
+    /// hundreds of MiB costs copies, not a loop over every byte).
+    tail: Vec<u8>,
     /// All bytes ever read, kept or not.
     pub total: u64,
     /// The stream reached end of file (every writer closed it).
@@ -26,6 +27,21 @@ pub struct Buffer {
 }
 
 impl Buffer {
+    /// The latest bytes of the stream, up to [`TAIL`].
+    pub fn tail(&self) -> &[u8] {
+        &self.tail[self.tail.len().saturating_sub(TAIL)..]
+    }
+
+    /// Adds `data` to the latest bytes.
+    fn push_tail(&mut self, data: &[u8]) {
+        self.tail
+            .extend_from_slice(&data[data.len().saturating_sub(TAIL)..]);
+        if self.tail.len() > 2 * TAIL {
+            let old = self.tail.len() - TAIL;
+            self.tail.drain(..old);
+        }
+    }
+
     /// True when bytes were dropped because the stream went over its cap.
     pub fn truncated(&self) -> bool {
         self.total > self.head.len() as u64
@@ -67,9 +83,7 @@ impl Capture {
                     let data = &chunk[..n];
                     let room = cap.saturating_sub(buf.head.len()).min(n);
                     buf.head.extend_from_slice(&data[..room]);
-                    buf.tail.extend(data.iter().copied());
-                    let excess = buf.tail.len().saturating_sub(TAIL);
-                    buf.tail.drain(..excess);
+                    buf.push_tail(data);
                     buf.total += n as u64;
                     cond.notify_all();
                 }
@@ -101,7 +115,7 @@ impl Capture {
 
     /// The latest bytes of the stream.
     pub fn tail_bytes(&self) -> Vec<u8> {
-        self.with(|b| b.tail.iter().copied().collect())
+        self.with(|b| b.tail().to_vec())
     }
 
     /// Waits until `done` holds for the buffer or the deadline passes; returns whether it held.
@@ -156,10 +170,7 @@ mod tests {
             assert_eq!(b.head, &data[..1000]);
             assert_eq!(b.total, 100_000);
             assert!(b.truncated());
-            assert_eq!(
-                b.tail.iter().copied().collect::<Vec<_>>(),
-                &data[100_000 - TAIL..]
-            );
+            assert_eq!(b.tail(), &data[100_000 - TAIL..]);
         });
     }
 }

@@ -402,6 +402,13 @@ impl Program {
         notes.join("; ")
     }
 
+    /// The most threads the program (all its processes) had at once, as its cgroup counted
+    /// them (as root, where the kernel keeps `pids.peak`; from when it was moved in, soon
+    /// after it started).
+    pub fn peak_tasks(&self) -> Option<u64> {
+        self.cgroup.as_ref()?.peak_tasks()
+    }
+
     /// A sentence about how the program ended, with the tail of its stderr when it has one.
     pub fn exit_story(&mut self) -> String {
         let mut status = match (self.verdict(), self.status()) {

@@ -82,7 +82,8 @@ fn child_per_client(ctx: &CheckCtx) -> Outcome {
         if f.live >= CLIENTS {
             Some(true)
         } else {
-            (stuck.certain() && stuck::settled(pid, addr.port())).then_some(false)
+            (stuck.certain() && stuck::settled(pid, addr.port()) && stuck.confirm())
+                .then_some(false)
         }
     });
     let within = match enough {
@@ -128,7 +129,8 @@ fn reaps_children(ctx: &CheckCtx) -> Outcome {
         .collect();
     let mut stuck = Stuck::idle(pid);
     poll_until(SPAWN, || {
-        let never = stuck.certain() && stuck::settled(pid, addr.port());
+        let never =
+            stuck.certain() && stuck::settled(pid, addr.port()) && stuck.confirm();
         (look().live >= group.len() || never).then_some(())
     });
     // Clients that leave at the same moment, while the parent cannot run: their children
@@ -172,7 +174,8 @@ fn reaps_children(ctx: &CheckCtx) -> Outcome {
         let frozen = seen.zombies > 0
             && seen.live == 0
             && never.certain()
-            && stuck::all_left(pid, addr.port());
+            && stuck::all_left(pid, addr.port())
+            && never.confirm();
         frozen.then_some(false)
     });
     match clean {

@@ -135,12 +135,15 @@ fn sampled(ctx: &CheckCtx, t: u64, i: u64) -> Result<Ran, Outcome> {
             seen.extend(ids.into_iter().filter(|&id| id != pid));
         }
     })?;
+    // The cgroup's count of threads at once sees those that lived between two samples
+    // (a loaded machine can hold the sampler off for longer than a thread lives).
+    let at_once = finished.program.peak_tasks().map_or(0, |n| n.saturating_sub(1));
     Ok(Ran {
         value: finished.value(),
         status: finished.status,
         story: finished.program.exit_story(),
         took: finished.took,
-        threads: Threads::Sampled(proc.then_some(seen.len())),
+        threads: Threads::Sampled(proc.then(|| seen.len().max(at_once as usize))),
     })
 }
 
@@ -149,7 +152,7 @@ impl Ran {
     /// exited with status 0`.
     pub(super) fn sampled_how(&self, obs: &Observation) -> String {
         format!(
-            "not a Python program, so its threads were counted by sampling /proc/PID/task every {} ms while it ran ({}, {:.2} s, {})",
+            "not a Python program, so its threads were counted by sampling /proc/PID/task every {} ms while it ran, and by its cgroup where it has one ({}, {:.2} s, {})",
             POLL.as_millis(),
             obs.settings(),
             self.took.as_secs_f64(),
