@@ -307,10 +307,33 @@ fn an_interrupted_batch_resumes_without_losing_or_regrading_anyone() {
         "{csv}"
     );
 
-    // Two Ctrl-C: the process ends at once; the finished students are still kept.
+    // Two Ctrl-C: the process ends at once; the finished students are still kept, and no
+    // process of the interrupted batch is left (a box's reaper once was, when its keeper
+    // was killed before the reaper had asked to die with it).
     let out = work.path().join("out2");
     let status = interrupted(&dir, &out, 1, 2);
     assert_ne!(status.code(), Some(0));
+    let left = || {
+        let mark = out.display().to_string();
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&mark))
+            })
+            .collect::<Vec<u32>>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !left().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        left(),
+        Vec::<u32>::new(),
+        "processes of the interrupted batch left"
+    );
     let first = graded(&out);
     let run = batch(&dir, &out, &[&["--jobs", "1"][..], RESUME_CHECKS].concat());
     assert_eq!(run.status.code(), Some(0));

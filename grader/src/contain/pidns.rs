@@ -171,13 +171,15 @@ pub fn enter(report: RawFd, plan: &view::Plan) -> std::io::Result<()> {
             libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
         );
         block_signals();
+        // The reaper's way to see that the keeper died before it asked to die with it.
+        let keeper = libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) as RawFd;
         let mut stack = [0u8; REAPER_STACK];
         let top = (stack.as_mut_ptr() as usize + REAPER_STACK) & !15;
         let reaper = libc::clone(
             reap,
             top as *mut libc::c_void,
             libc::CLONE_VM | libc::CLONE_FILES | libc::SIGCHLD,
-            std::ptr::null_mut(),
+            keeper as isize as *mut libc::c_void,
         );
         if reaper < 0 {
             return Err(fail());
@@ -189,7 +191,7 @@ pub fn enter(report: RawFd, plan: &view::Plan) -> std::io::Result<()> {
             return Err(err);
         }
         if program > 0 {
-            keep(program, reaper, report, scratch, host_ns, &stack)
+            keep(program, reaper, [report, scratch, keeper], host_ns, &stack)
         }
         // The program: tell the grader its host pid (the host /proc is still mounted).
         let mut none: libc::sigset_t = std::mem::zeroed();
@@ -215,21 +217,22 @@ pub fn enter(report: RawFd, plan: &view::Plan) -> std::io::Result<()> {
 /// The keeper, once the program is forked: waits for it, reports a full scratch space,
 /// kills and reaps the reaper, and ends the way the program did. Async-signal-safe;
 /// never returns.
+/// `fds`: the report pipe, the scratch folder, the keeper's own pidfd (for the reaper).
 fn keep(
     program: libc::pid_t,
     reaper: libc::pid_t,
-    report: RawFd,
-    scratch: RawFd,
+    fds: [RawFd; 3],
     host_ns: RawFd,
     reaper_stack: &[u8],
 ) -> ! {
+    let [report, scratch, _] = fds;
     // SAFETY: async-signal-safe syscalls on descriptors and buffers we own; after shed()
     // only the stack and the thread block are used.
     unsafe {
         if host_ns >= 0 {
             libc::setns(host_ns, libc::CLONE_NEWNS);
         }
-        let mut keep = [report, scratch];
+        let mut keep = fds;
         keep.sort_unstable();
         close_all_but(&keep);
         let here = 0u8;
@@ -268,11 +271,25 @@ fn keep(
 
 /// The reaper: pid 1 of the box. It reaps the orphans the program leaves; it is killed
 /// by the keeper when the program has ended (and dies with the keeper). It shares the
-/// keeper's memory and descriptors: it touches neither. Async-signal-safe.
-extern "C" fn reap(_: *mut libc::c_void) -> libc::c_int {
+/// keeper's memory and descriptors: it touches neither. `keeper` is the keeper's pidfd
+/// (or -1): a keeper killed before the reaper asked to die with it (the grader
+/// interrupted at that moment) would leave it behind for ever, holding the keeper's
+/// descriptors (seen once: a test's interrupted batch). Async-signal-safe.
+extern "C" fn reap(keeper: *mut libc::c_void) -> libc::c_int {
     // SAFETY: async-signal-safe syscalls on buffers on this stack.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        let keeper = keeper as isize as RawFd;
+        if keeper >= 0 {
+            let mut gone = libc::pollfd {
+                fd: keeper,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            if libc::poll(&mut gone, 1, 0) == 1 && gone.revents & libc::POLLIN != 0 {
+                libc::_exit(0);
+            }
+        }
         let mut chld: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut chld);
         libc::sigaddset(&mut chld, libc::SIGCHLD);
