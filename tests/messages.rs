@@ -2,7 +2,8 @@
 //! a misleading shape (a concurrent server that strips, a server that exits early, prints
 //! in pieces) have their words in `fixtures/expected.toml` (`says`, `never_says`), checked
 //! where tests/fixtures.rs grades them anyway; here are the ones that need more: a crash on
-//! binary data in every seed, misnamed files (task messages and the human report), `list`.
+//! binary data in every seed, a serial server sent only whitespace (a seed of its own),
+//! misnamed files (task messages and the human report), `list`.
 
 use crate::common::{fixtures, grade, grader};
 use rstest::rstest;
@@ -24,6 +25,31 @@ fn message(report: &Value, task: &str, check: &str) -> String {
 
 fn graded(fixture: &str, args: &[&str]) -> Value {
     grade(&fixtures().join(fixture), args).0
+}
+
+/// A serial server sent a message of whitespace alone gives no answer, as a server that
+/// strips would: the client still waiting to be accepted says which (seed 874280 draws such
+/// a message; `grader selftest` once found the strip() hint there).
+#[test]
+fn a_serial_server_sent_only_whitespace_is_not_told_to_stop_stripping() {
+    let out = grader()
+        .arg("check")
+        .arg(fixtures().join("bad/fork-waits-for-child"))
+        .args([
+            "--format",
+            "json",
+            "--seed",
+            "874280",
+            "--check",
+            "isolation",
+        ])
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .expect("grader runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let text = message(&report, "fork-server", "isolation");
+    assert!(text.contains("one client at a time"), "{text}");
+    assert!(!text.contains("strip()"), "{text}");
 }
 
 /// Four seeds per fixture, one test each, so that the eight gradings (shrinking a crash

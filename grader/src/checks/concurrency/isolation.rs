@@ -105,7 +105,7 @@ fn interleave(
         match asked {
             Err(what) if elsewhere.is_empty() => {
                 let end = ending(server);
-                let hint = lone_hint(&what, &end, pid, addr.port(), advice);
+                let (what, hint) = lone_hint(what, &end, pid, addr.port(), advice);
                 return Err(format!(
                     "with {clients} clients connected, client {who} sent {sent} and {what}, while the other {} stayed connected{end}{hint}",
                     if clients == 2 { "client" } else { "clients" },
@@ -130,22 +130,28 @@ fn interleave(
     Ok(())
 }
 
-/// The hint for a client that got no right answer while nobody else got anything: "serves
-/// one client at a time" only on its evidence (no answer at all, the server alive, and
-/// clients still waiting in its accept queue); `strip()` when only whitespace at the edges
-/// was lost; none when the server ended (`end` says so) or when an answer came but was
-/// wrong in another way (the message says how).
-fn lone_hint(what: &str, end: &str, pid: u32, port: u16, advice: Advice) -> String {
-    if what.ends_with(STRIPPED) {
-        return format!(": {}", evidence::STRIP_HINT);
-    }
+/// The hint for a client that got no right answer while nobody else got anything, with
+/// `what` happened (it may lose its `strip()` mark): "serves one client at a time" only on
+/// its evidence (no answer at all, the server alive, and clients still waiting in its
+/// accept queue); `strip()` when only whitespace at the edges was lost; none when the
+/// server ended (`end` says so) or when an answer came but was wrong in another way (the
+/// message says how). A message of whitespace alone that got nothing at all fits both a
+/// server that strips (it sends nothing) and one that never took this client: clients
+/// still waiting to be accepted decide for the latter.
+fn lone_hint(what: String, end: &str, pid: u32, port: u16, advice: Advice) -> (String, String) {
     let silent = what.starts_with("got no answer within")
         || what.starts_with("got no answer, and never will");
+    let waiting = || grader_clients::queue(pid, port).map_or(0, |q| q.queued);
+    let what = match what.strip_suffix(STRIPPED) {
+        Some(plain) if silent && end.is_empty() && waiting() > 0 => plain.to_string(),
+        Some(_) => return (what, format!(": {}", evidence::STRIP_HINT)),
+        None => what,
+    };
     if !end.is_empty() || !silent {
-        return String::new();
+        return (what, String::new());
     }
-    match grader_clients::queue(pid, port).map(|q| q.queued) {
-        Some(waiting) if waiting > 0 => format!(
+    let hint = match waiting() {
+        waiting if waiting > 0 => format!(
             " ({} still waiting to be accepted): {}",
             if waiting == 1 {
                 "1 client was".to_string()
@@ -155,7 +161,8 @@ fn lone_hint(what: &str, end: &str, pid: u32, port: u16, advice: Advice) -> Stri
             advice.serial
         ),
         _ => String::new(),
-    }
+    };
+    (what, hint)
 }
 
 /// Client `who` sends `data` and waits for its answer while watching the others: an
