@@ -9,6 +9,7 @@ use crate::process::program::indent;
 use crate::process::Program;
 use proptest::prelude::RngExt;
 use proptest::test_runner::TestRng;
+use std::ops::RangeInclusive;
 use std::process::ExitStatus;
 use std::time::Duration;
 
@@ -69,7 +70,12 @@ impl Settings {
     /// it. The input ends with an empty line; checks choose [`Ending::EndOfStdin`] where
     /// they want it.
     pub(super) fn draw(rng: &mut TestRng) -> Settings {
-        let threads = rng.random_range(2..=5usize);
+        Settings::draw_with(rng, 2..=5)
+    }
+
+    /// [`Settings::draw`] with THREADS drawn from `threads`.
+    pub(super) fn draw_with(rng: &mut TestRng, threads: RangeInclusive<usize>) -> Settings {
+        let threads = rng.random_range(threads);
         let delay_ms = rng.random_range(10..=50u64);
         let long = rng.random_range(3..=4usize);
         let small = rng.random_range(0..long);
