@@ -100,17 +100,8 @@ if pid == 0:
 os.waitpid(pid, 0)
 print(gc.get_freeze_count())
 "#;
-        let out = std::process::Command::new(instrument.interpreter(&python))
-            .args(["-c", code])
-            .env_clear()
-            .env("PYTHONPATH", instrument.dir())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "True True\n0\n");
+        let exe = std::path::PathBuf::from(instrument.interpreter(&python));
+        let shown = crate::python_env::run_instrumented(&exe, instrument.dir(), code);
+        assert_eq!(shown, "True True\n0\n");
     }
 }

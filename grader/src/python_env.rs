@@ -58,27 +58,28 @@ fn starts(exe: &Path) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Runs `code` with the environment's executable and the grader's instrumentation, as
+/// a program would be started; returns its stdout (tests).
+#[cfg(test)]
+pub(crate) fn run_instrumented(exe: &Path, instrument: &Path, code: &str) -> String {
+    let out = Command::new(exe)
+        .args(["-c", code])
+        .env_clear()
+        .env("PYTHONPATH", instrument)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::submission::interpreter;
-
-    /// Runs `code` with the environment's executable and the grader's instrumentation, as
-    /// a program would be started; returns its stdout.
-    fn run(exe: &Path, instrument: &Path, code: &str) -> String {
-        let out = Command::new(exe)
-            .args(["-c", code])
-            .env_clear()
-            .env("PYTHONPATH", instrument)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
 
     #[test]
     fn a_program_gets_a_normal_start_s_import_path_and_builtins() {
@@ -87,7 +88,7 @@ mod tests {
         };
         let instrument = crate::instrument::Instrument::install().unwrap();
         let exe = make(&instrument.dir().join("env"), &python).expect("the environment starts");
-        let shown = run(
+        let shown = run_instrumented(
             &exe,
             instrument.dir(),
             "import sys; print(sys.prefix != sys.base_prefix); print('\\n'.join(sys.path[1:])); exit(0)",

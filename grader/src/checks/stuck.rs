@@ -225,32 +225,11 @@ pub(crate) fn nothing_unread(stream: &std::net::TcpStream) -> bool {
 /// (in the network namespace of `pid`) has nothing unacknowledged (`tx_queue` 0), or is
 /// gone; false when `/proc` cannot tell.
 fn server_sent_all(pid: u32, port: u16, peer: u16) -> bool {
-    let port_of = |a: &str| {
-        a.rsplit(':')
-            .next()
-            .and_then(|p| u16::from_str_radix(p, 16).ok())
-    };
-    let mut read = false;
-    for file in ["tcp", "tcp6"] {
-        let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
-            continue;
-        };
-        read = true;
-        for line in table.lines().skip(1) {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            if cols.len() < 5 || port_of(cols[1]) != Some(port) || port_of(cols[2]) != Some(peer) {
-                continue;
-            }
-            let tx = cols[4]
-                .split(':')
-                .next()
-                .and_then(|t| u32::from_str_radix(t, 16).ok());
-            if tx != Some(0) {
-                return false;
-            }
-        }
-    }
-    read
+    tcp_rows(pid).is_some_and(|rows| {
+        rows.iter()
+            .filter(|r| r.local == port && r.remote == peer)
+            .all(|r| r.unacked == Some(0))
+    })
 }
 
 /// True when something is on its way between two sockets of the network namespace of
@@ -264,39 +243,15 @@ fn server_sent_all(pid: u32, port: u16, peer: u16) -> bool {
 /// namespace every socket is the check's; in the machine's own (no namespaces), only those
 /// on `port` when it is known (other programs' connections come and go all the time).
 fn in_flight(pid: u32, port: Option<u16>) -> bool {
-    let port_of = |a: &str| {
-        a.rsplit(':')
-            .next()
-            .and_then(|p| u16::from_str_radix(p, 16).ok())
+    let Some(rows) = tcp_rows(pid) else {
+        return true;
     };
-    let mut read = false;
-    for file in ["tcp", "tcp6"] {
-        let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
-            continue;
-        };
-        read = true;
-        for line in table.lines().skip(1) {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            if cols.len() < 5 {
-                continue;
-            }
-            let ours = crate::contain::netns::private()
-                || port.is_none()
-                || port_of(cols[1]) == port
-                || port_of(cols[2]) == port;
-            if ours && matches!(cols[3], "02" | "03" | "04" | "0B") {
-                return true;
-            }
-            let unacked = cols[4]
-                .split(':')
-                .next()
-                .and_then(|t| u32::from_str_radix(t, 16).ok());
-            if port.is_some() && port_of(cols[2]) == port && unacked != Some(0) {
-                return true;
-            }
-        }
-    }
-    !read
+    let private = crate::contain::netns::private();
+    rows.iter().any(|r| {
+        let ours = private || port.is_none() || Some(r.local) == port || Some(r.remote) == port;
+        (ours && matches!(r.state.as_str(), "02" | "03" | "04" | "0B"))
+            || (port.is_some() && Some(r.remote) == port && r.unacked != Some(0))
+    })
 }
 
 /// True when every connection on local `port` in the network namespace of `pid` has
@@ -319,27 +274,48 @@ pub(crate) fn settled(pid: u32, port: u16) -> bool {
 /// `states` (hex state codes). Reading the table walks the kernel's whole connection hash
 /// (milliseconds): callers ask it after [`Stuck::certain`], which is cheap.
 fn none_on_port(pid: u32, port: u16, states: &[&str]) -> bool {
+    tcp_rows(pid).is_some_and(|rows| {
+        !rows
+            .iter()
+            .any(|r| r.local == port && states.contains(&r.state.as_str()))
+    })
+}
+
+/// One row of `/proc/PID/net/tcp{,6}`.
+struct TcpRow {
+    local: u16,
+    remote: u16,
+    /// The state, as the table writes it (hex: `01` established, `0A` listening).
+    state: String,
+    /// Bytes sent and not yet acknowledged (`tx_queue`).
+    unacked: Option<u32>,
+}
+
+/// The rows of both TCP tables of the network namespace of `pid`; `None` when neither
+/// can be read. Reading one walks the kernel's whole connection hash (milliseconds).
+fn tcp_rows(pid: u32) -> Option<Vec<TcpRow>> {
+    let port_of = |a: &str| u16::from_str_radix(a.rsplit(':').next()?, 16).ok();
+    let mut rows = Vec::new();
     let mut read = false;
     for file in ["tcp", "tcp6"] {
         let Ok(table) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
             continue;
         };
         read = true;
-        let found = table.lines().skip(1).any(|line| {
+        rows.extend(table.lines().skip(1).filter_map(|line| {
             let cols: Vec<&str> = line.split_whitespace().collect();
-            cols.len() >= 4
-                && states.contains(&cols[3])
-                && cols[1]
-                    .rsplit(':')
+            (cols.len() >= 5).then(|| TcpRow {
+                local: port_of(cols[1]).unwrap_or(0),
+                remote: port_of(cols[2]).unwrap_or(0),
+                state: cols[3].to_string(),
+                unacked: cols[4]
+                    .split(':')
                     .next()
-                    .and_then(|p| u16::from_str_radix(p, 16).ok())
-                    == Some(port)
-        });
-        if found {
-            return false;
-        }
+                    .and_then(|t| u32::from_str_radix(t, 16).ok()),
+            })
+        }));
     }
-    read
+    read.then_some(rows)
 }
 
 /// The processes of the program `pid`, each with whether it is the program's own (not
