@@ -180,9 +180,18 @@ impl Stuck {
                 return false;
             }
         };
+        if !over {
+            return false;
+        }
         // Asked last, once the window is over (reading a socket table walks the kernel's
-        // whole connection hash: milliseconds), and confirmed by one more look.
-        over && !in_flight(self.pid, self.port) && self.confirm()
+        // whole connection hash: milliseconds), and confirmed by one more look. Something
+        // still on its way starts the window again, so that a connection that stays half
+        // closed is not read for again on every look.
+        if in_flight(self.pid, self.port) {
+            self.first = None;
+            return false;
+        }
+        self.confirm()
     }
 }
 
