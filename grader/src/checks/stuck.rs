@@ -30,8 +30,8 @@
 //! fell asleep is still unread on it ([`nothing_unread`]): the waits check both once the
 //! program is found frozen. Whatever is checked after the program was found frozen (those,
 //! the check's whole namespace with nothing on its way, every client gone) is confirmed by
-//! one more look that must see the program exactly as before ([`Stuck::confirm`]): what
-//! arrived while it was checked woke a thread, and that look sees it.
+//! one more look that must see the program exactly as before ([`Stuck::certain_and`]):
+//! what arrived while it was checked woke a thread, and that look sees it.
 //!
 //! Three questions use it: [`Stuck::accepting`], a client waits in the listen backlog and
 //! no thread can ever accept it (no thread is in `accept()`); [`Stuck::idle`], the
@@ -135,12 +135,18 @@ impl Stuck {
             .join(", ")
     }
 
+    /// [`Stuck::certain`], and then `also` (nothing on its way on a connection, every
+    /// client gone: asked only once the program looks frozen, as it may read a socket
+    /// table), confirmed by one more look ([`Stuck::confirm`]): something that arrived
+    /// while `also` was asked woke a thread, and that look sees it.
+    pub(crate) fn certain_and(&mut self, also: impl FnOnce() -> bool) -> bool {
+        self.certain() && also() && self.confirm()
+    }
+
     /// One more look, at once: true when the program is still exactly as the look that
-    /// made [`Stuck::certain`] true saw it. Whatever a caller checks after `certain()`
-    /// (nothing on its way on a connection, every client gone) must be confirmed so:
-    /// something that arrived while it checked woke a thread, which this look sees
-    /// (running, or its CPU time moved), however loaded the machine.
-    pub(crate) fn confirm(&mut self) -> bool {
+    /// made [`Stuck::certain`] true saw it (running, or its CPU time moved, shows what
+    /// arrived since), however loaded the machine.
+    fn confirm(&mut self) -> bool {
         let now = self.snapshot();
         let same = matches!((&now, &self.first), (Some(now), Some((_, before))) if now == before);
         if !same {

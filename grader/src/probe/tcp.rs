@@ -320,11 +320,11 @@ fn read_until(
             if let Some(stuck) = stuck.as_mut() {
                 // Frozen since before the look, then nothing on its way and nothing
                 // unread, and still frozen: nothing can come.
-                if stuck.certain()
-                    && crate::checks::stuck::delivered(stuck.pid(), stream)
-                    && crate::checks::stuck::nothing_unread(stream)
-                    && stuck.confirm()
-                {
+                let pid = stuck.pid();
+                if stuck.certain_and(|| {
+                    crate::checks::stuck::delivered(pid, stream)
+                        && crate::checks::stuck::nothing_unread(stream)
+                }) {
                     ex.timed_out = true;
                     ex.frozen = Some(stuck.waits());
                     return ex;

@@ -82,7 +82,8 @@ fn child_per_client(ctx: &CheckCtx) -> Outcome {
         if f.live >= CLIENTS {
             Some(true)
         } else {
-            (stuck.certain() && stuck::settled(pid, addr.port()) && stuck.confirm())
+            stuck
+                .certain_and(|| stuck::settled(pid, addr.port()))
                 .then_some(false)
         }
     });
@@ -130,7 +131,7 @@ fn reaps_children(ctx: &CheckCtx) -> Outcome {
     let mut stuck = Stuck::idle(pid);
     poll_until(SPAWN, || {
         let never =
-            stuck.certain() && stuck::settled(pid, addr.port()) && stuck.confirm();
+            stuck.certain_and(|| stuck::settled(pid, addr.port()));
         (look().live >= group.len() || never).then_some(())
     });
     // Clients that leave at the same moment, while the parent cannot run: their children
@@ -173,9 +174,7 @@ fn reaps_children(ctx: &CheckCtx) -> Outcome {
         }
         let frozen = seen.zombies > 0
             && seen.live == 0
-            && never.certain()
-            && stuck::all_left(pid, addr.port())
-            && never.confirm();
+            && never.certain_and(|| stuck::all_left(pid, addr.port()));
         frozen.then_some(false)
     });
     match clean {

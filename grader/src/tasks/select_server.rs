@@ -141,7 +141,8 @@ fn no_fd_leak(ctx: &CheckCtx) -> Outcome {
         if now <= before + FD_SLACK {
             Some(true)
         } else {
-            (stuck.certain() && stuck::all_left(pid, addr.port()) && stuck.confirm())
+            stuck
+                .certain_and(|| stuck::all_left(pid, addr.port()))
                 .then_some(false)
         }
     });

@@ -92,7 +92,7 @@ fn watch_threads(
         if done(last) {
             Some(true)
         } else {
-            (stuck.certain() && calm() && stuck.confirm()).then_some(false)
+            stuck.certain_and(&calm).then_some(false)
         }
     });
     let held = match held {

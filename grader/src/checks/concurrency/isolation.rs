@@ -203,11 +203,10 @@ fn ask_watching(
         if !part.received.is_empty() {
             stuck = Stuck::idle(pid); // progress: to be seen frozen afresh
         }
-        if stuck.certain()
-            && crate::checks::stuck::delivered(pid, &streams[who])
-            && crate::checks::stuck::nothing_unread(&streams[who])
-            && stuck.confirm()
-        {
+        if stuck.certain_and(|| {
+            crate::checks::stuck::delivered(pid, &streams[who])
+                && crate::checks::stuck::nothing_unread(&streams[who])
+        }) {
             ex.frozen = Some(stuck.waits());
         }
         if Instant::now() >= deadline || ex.frozen.is_some() {
